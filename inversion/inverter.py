@@ -1,0 +1,107 @@
+"""The inverter as a user holds it: a trained EMA generator plus the frozen classifier it inverts.
+
+    from inversion import Inverter
+    inv = Inverter.load("runs/fmnist")              # a run folder or a snapshot.safetensors file
+    recon = inv.reconstruct(images)                  # images in [-1, 1], (N, C, H, W) at the data resolution
+    recon = inv.reconstruct(images, noise="random", seed=1)
+    images = inv.generate(edited_logits)             # from logits directly (raw, as the classifier outputs them)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from classifiers import FrozenClassifier, load_classifier
+
+from .checkpoint import load_snapshot
+from .config import Config, from_dict
+from .errors import UserError
+from .generator import Generator, build_generator
+
+
+class Inverter:
+    def __init__(self, generator: Generator, classifier: FrozenClassifier | None, meta: dict):
+        self.generator = generator.eval()
+        self.classifier = classifier
+        self.meta = meta
+        self.config: Config = from_dict(Config, meta["config"])
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device
+
+    @property
+    def resolution(self) -> int:
+        return self.meta["resolution"]
+
+    @property
+    def channels(self) -> int:
+        return self.meta["channels"]
+
+    @property
+    def num_classes(self) -> int:
+        return self.meta["num_classes"]
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device | None = None,
+             classifier: FrozenClassifier | bool = True) -> "Inverter":
+        """Load a snapshot. `classifier`: True loads the one it was trained against (as its config names
+        it), False loads none (then only `generate` works), or pass a FrozenClassifier to use."""
+        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        state, meta = load_snapshot(Path(path))
+        cfg = from_dict(Config, meta["config"])
+        G = build_generator(cfg.model, meta["num_classes"], meta["resolution"], meta["channels"])
+        G.load_state_dict(state)
+        if classifier is True:
+            classifier = load_classifier(cfg.classifier, meta["channels"], device)
+        elif classifier is False:
+            classifier = None
+        if classifier is not None and classifier.num_classes != meta["num_classes"]:
+            raise UserError(f"the classifier has {classifier.num_classes} classes but the inverter was trained "
+                            f"on {meta['num_classes']} logits")
+        return cls(G.to(device), classifier.to(device) if classifier is not None else None, meta)
+
+    def _noise(self, n: int, noise, seed: int | None) -> torch.Tensor:
+        dim = self.generator.dim_noise
+        if noise is None or (isinstance(noise, str) and noise == "zero"):
+            return torch.zeros(n, dim, device=self.device)
+        if isinstance(noise, str) and noise == "random":
+            g = torch.Generator().manual_seed(seed if seed is not None else 0)
+            return torch.randn(n, dim, generator=g).to(self.device)
+        if isinstance(noise, torch.Tensor):
+            if noise.shape != (n, dim):
+                raise ValueError(f"noise must have shape ({n}, {dim}), got {tuple(noise.shape)}")
+            return noise.to(self.device)
+        raise ValueError(f"noise must be None/'zero', 'random' or a tensor, got {noise!r}")
+
+    @torch.no_grad()
+    def logits(self, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """The classifier's raw logits for images in [-1, 1]."""
+        if self.classifier is None:
+            raise UserError("this Inverter was loaded without its classifier; use generate(logits) or load it with one")
+        self._check_images(images)
+        return torch.cat([self.classifier(b.to(self.device)).float() for b in images.split(batch_size)])
+
+    @torch.no_grad()
+    def generate(self, logits: torch.Tensor, noise=None, seed: int | None = None, batch_size: int = 256) -> torch.Tensor:
+        """Images in [-1, 1] from raw logits (N, num_classes). noise: None/'zero' (default, the
+        deterministic reconstruction), 'random' (drawn with `seed`), or an (N, dim_noise) tensor."""
+        if logits.ndim != 2 or logits.shape[1] != self.num_classes:
+            raise ValueError(f"logits must have shape (N, {self.num_classes}), got {tuple(logits.shape)}")
+        noise = self._noise(logits.shape[0], noise, seed)
+        out = [self.generator(n, z.to(self.device).float()) for n, z in zip(noise.split(batch_size), logits.split(batch_size))]
+        return torch.cat(out)
+
+    def reconstruct(self, images: torch.Tensor, noise=None, seed: int | None = None, batch_size: int = 256) -> torch.Tensor:
+        """G(phi(x)): reconstructions of images in [-1, 1], (N, C, H, W) at the data resolution."""
+        return self.generate(self.logits(images, batch_size), noise=noise, seed=seed, batch_size=batch_size)
+
+    def _check_images(self, images: torch.Tensor) -> None:
+        expected = (self.channels, self.resolution, self.resolution)
+        if images.ndim != 4 or tuple(images.shape[1:]) != expected:
+            raise ValueError(f"images must have shape (N, {expected[0]}, {expected[1]}, {expected[2]}) in [-1, 1], "
+                             f"got {tuple(images.shape)}")
+        if images.dtype == torch.uint8:
+            raise ValueError("images must be float in [-1, 1], not uint8 (use inversion.data.to_model_range)")

@@ -1,0 +1,297 @@
+"""The training loop: G(noise, phi(x)) against the projection discriminator D(x, phi(x)), under accelerate.
+
+One step = `num_d_steps` discriminator updates (each on a fresh real batch) + one generator update
+on the logits of the last real batch, then the EMA update. The same code runs on a CPU, one GPU or
+many; accelerate owns devices, mixed precision, gradient all-reduce and checkpoint state, and only
+the main process writes logs, grids, checkpoints and snapshots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from tqdm.auto import tqdm
+
+from classifiers import FrozenClassifier, load_classifier
+
+from .checkpoint import SNAPSHOT, list_checkpoints, load_checkpoint, save_checkpoint, save_snapshot
+from .config import Config, dump_yaml, to_dict
+from .data import BatchStream, eval_batches, load_data
+from .discriminator import build_discriminator
+from .ema import EMA
+from .errors import UserError
+from .generator import build_generator
+from .grid import reconstruction_grid, save_image
+from .losses import hinge_d_loss, hinge_g_loss, logit_consistency_loss
+
+
+class TrainState:
+    """Step counter and data position; registered with accelerate so checkpoints carry it."""
+
+    def __init__(self, stream: BatchStream):
+        self.step = 0
+        self.stream = stream
+
+    def state_dict(self) -> dict:
+        return {"step": self.step, "stream": self.stream.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step = int(state["step"])
+        self.stream.load_state_dict(state["stream"])
+
+
+def mixed_precision(setting: str) -> str:
+    if setting == "auto":
+        return "bf16" if torch.cuda.is_available() else "no"
+    if setting not in ("no", "bf16"):
+        raise UserError(f"train.mixed_precision must be auto, no or bf16, not {setting!r} (fp16 needs loss "
+                        f"scaling that this GAN loop does not do; bf16 does not need it)")
+    return setting
+
+
+@torch.no_grad()
+def measure_logit_statistics(classifier: FrozenClassifier, dataset, limit: int, batch_size: int,
+                             accelerator: Accelerator, num_workers: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-dimension mean and std of phi(x) over (up to) `limit` training images, shared across processes."""
+    n = min(limit, len(dataset))
+    indices = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:n]
+    shard = indices[accelerator.process_index:: accelerator.num_processes]
+    k = classifier.num_classes
+    total = torch.zeros(2 * k + 1, dtype=torch.float64, device=accelerator.device)
+    batches = eval_batches(dataset, batch_size, accelerator.device, indices=shard, num_workers=num_workers)
+    for images, _ in tqdm(batches, total=math.ceil(len(shard) / batch_size), desc="logit statistics",
+                          disable=not accelerator.is_main_process, leave=False):
+        with accelerator.autocast():
+            logits = classifier(images).double()
+        total += torch.cat([logits.sum(0), (logits ** 2).sum(0), logits.new_tensor([len(logits)])])
+    total = accelerator.reduce(total, reduction="sum")
+    count = total[-1]
+    mean = total[:k] / count
+    std = (total[k: 2 * k] / count - mean ** 2).clamp(min=0).sqrt()
+    if not (torch.isfinite(mean).all() and torch.isfinite(std).all()):
+        raise UserError("the classifier produced non-finite logits on the training data; check its weights "
+                        "and its input normalisation (classifier.mean / classifier.std)")
+    return mean.float(), std.float()
+
+
+def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])) if grads else torch.zeros(())
+
+
+class Trainer:
+    def __init__(self, cfg: Config, run_dir: Path, resume: bool = False):
+        self.cfg, self.run_dir, self.resume = cfg, Path(run_dir), resume
+        t = cfg.train
+        self.accelerator = Accelerator(mixed_precision=mixed_precision(t.mixed_precision))
+        acc = self.accelerator
+        self.device = acc.device
+
+        self.data = load_data(cfg.data)
+        self.classifier = load_classifier(cfg.classifier, self.data.channels, self.device)
+        num_classes = self.classifier.num_classes
+
+        # Identical initial weights on every process (DDP would broadcast rank 0's anyway), then
+        # a different noise stream per process.
+        set_seed(t.seed)
+        G = build_generator(cfg.model, num_classes, cfg.data.resolution, self.data.channels)
+        D = build_discriminator(cfg.model, num_classes, cfg.data.resolution, self.data.channels)
+        torch.manual_seed(t.seed + 1 + acc.process_index)
+
+        train_set = self.data.train
+        if cfg.data.on_device and hasattr(train_set, "to"):
+            train_set = train_set.to(self.device)
+        self.stream = BatchStream(train_set, t.batch_size, self.device, seed=t.seed, rank=acc.process_index,
+                                  world=acc.num_processes, hflip=cfg.data.hflip, num_workers=cfg.data.num_workers)
+        self.state = TrainState(self.stream)
+
+        if not resume:
+            mean, std = measure_logit_statistics(self.classifier, train_set, t.logit_stats_samples,
+                                                 max(t.batch_size, 256), acc, cfg.data.num_workers)
+            G.logit_norm.set_statistics(mean, std)
+            D.logit_norm.set_statistics(mean, std)
+        G, D = G.to(self.device), D.to(self.device)
+        self.ema = EMA(G, decay=t.ema_decay, start=t.ema_start)
+        opt_g = torch.optim.Adam(G.parameters(), lr=t.g_lr, betas=tuple(t.betas), eps=t.adam_eps)
+        opt_d = torch.optim.Adam(D.parameters(), lr=t.d_lr, betas=tuple(t.betas), eps=t.adam_eps)
+        self.G, self.D, self.opt_g, self.opt_d = acc.prepare(G, D, opt_g, opt_d)
+        acc.register_for_checkpointing(self.ema, self.state)
+
+        if resume:
+            checkpoints = list_checkpoints(self.run_dir)
+            if not checkpoints:
+                raise UserError(f"{self.run_dir} has no complete checkpoint to resume from; start it afresh "
+                                f"with --config (and without --resume)")
+            load_checkpoint(acc, checkpoints[-1])
+            if acc.is_main_process:
+                print(f"resumed from {checkpoints[-1]} at step {self.state.step}")
+
+        # The fixed grid: the first test images, two fixed noise draws, the same at every step.
+        n = min(t.grid_images, len(self.data.test))
+        self.grid_images, _ = next(eval_batches(self.data.test, n, self.device))
+        g = torch.Generator().manual_seed(t.seed)
+        self.grid_noise = [torch.randn(n, cfg.model.g.dim_noise, generator=g).to(self.device) for _ in range(2)]
+        self.writer = None
+
+    # ------------------------------------------------------------------ one step
+    def _d_step(self):
+        t, acc = self.cfg.train, self.accelerator
+        images, _ = next(self.stream)
+        with torch.no_grad():
+            with acc.autocast():
+                logits = self.classifier(images).float()
+            noise = torch.randn(images.shape[0], self.cfg.model.g.dim_noise, device=self.device)
+            fake = self.G(noise, logits)
+        # One D call on real and fake together: one spectral-norm power iteration per step instead
+        # of two, and one larger batch of kernels. D has no batch norm, so nothing mixes the halves.
+        scores = self.D(torch.cat([images, fake.to(images.dtype)]), torch.cat([logits, logits])).float()
+        d_real, d_fake = scores.chunk(2)
+        loss_real, loss_fake = hinge_d_loss(d_real, d_fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        acc.backward(loss_real + loss_fake)
+        return logits, loss_real.detach(), loss_fake.detach(), d_real.detach().mean(), d_fake.detach().mean()
+
+    def _g_step(self, logits: torch.Tensor):
+        t, acc = self.cfg.train, self.accelerator
+        D = acc.unwrap_model(self.D)
+        # D's weights need no gradient here; no_sync keeps DDP from all-reducing what is not computed.
+        D.requires_grad_(False)
+        noise = torch.randn(logits.shape[0], self.cfg.model.g.dim_noise, device=self.device)
+        with acc.no_sync(self.D):
+            fake = self.G(noise, logits)
+            g_loss = hinge_g_loss(self.D(fake, logits).float())
+            loss = g_loss
+            if t.logit_loss_weight > 0:
+                norm = acc.unwrap_model(self.G).logit_norm
+                with acc.autocast():
+                    recon_logits = self.classifier(fake).float()
+                loss = loss + t.logit_loss_weight * logit_consistency_loss(norm(recon_logits), norm(logits))
+            self.opt_g.zero_grad(set_to_none=True)
+            acc.backward(loss)
+        D.requires_grad_(True)
+        return fake.detach(), g_loss.detach()
+
+    # ------------------------------------------------------------------ outputs
+    @torch.no_grad()
+    def write_grid(self, step: int) -> Path:
+        G = self.ema.model
+        with self.accelerator.autocast():
+            logits = self.classifier(self.grid_images).float()
+            recons = [G(noise, logits).float() for noise in self.grid_noise]
+        grid = reconstruction_grid(self.grid_images, recons)
+        path = save_image(grid, self.run_dir / "samples" / f"step-{step:07d}.png")
+        self.writer.add_image("samples/original|ema-noise1|ema-noise2", grid, step)
+        return path
+
+    def snapshot_meta(self) -> dict:
+        info = dataclasses.asdict(self.classifier.info)
+        return {"step": self.state.step, "config": to_dict(self.cfg), "channels": self.data.channels,
+                "resolution": self.cfg.data.resolution, "num_classes": self.classifier.num_classes,
+                "classes": self.data.classes, "classifier": info}
+
+    def checkpoint(self) -> None:
+        save_checkpoint(self.accelerator, self.run_dir, self.state.step, self.cfg.train.keep_checkpoints)
+        if self.accelerator.is_main_process:
+            save_snapshot(self.run_dir, self.ema.model, self.snapshot_meta())
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self) -> Path:
+        t, acc = self.cfg.train, self.accelerator
+        main = acc.is_main_process
+        if main:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.yaml").write_text(dump_yaml(self.cfg))
+            self.writer = SummaryWriter(str(self.run_dir / "tb"))
+            stats_file = open(self.run_dir / "stats.jsonl", "a")
+        G_unwrapped = acc.unwrap_model(self.G)
+        bad_step = torch.full((), -1, dtype=torch.long, device=self.device)  # first step with a non-finite loss
+        world_batch = t.batch_size * acc.num_processes
+        bar = tqdm(total=t.max_steps, initial=self.state.step, disable=not main, dynamic_ncols=True, desc="train")
+        last_time, last_step = time.perf_counter(), self.state.step
+        if self.state.step >= t.max_steps and main:
+            print(f"the run is already at step {self.state.step} >= train.max_steps={t.max_steps}; "
+                  f"raise train.max_steps to train further")
+        try:
+            while self.state.step < t.max_steps:
+                step = self.state.step
+                will_log = (step + 1) % t.log_every == 0 or step + 1 == t.max_steps
+                for _ in range(t.num_d_steps):
+                    logits, loss_real, loss_fake, d_real, d_fake = self._d_step()
+                    grad_d = _grad_norm(self.D) if will_log else None
+                    self.opt_d.step()
+                fake, g_loss = self._g_step(logits)
+                grad_g = _grad_norm(self.G) if will_log else None
+                self.opt_g.step()
+                self.ema.update(G_unwrapped, step)
+                self.state.step = step = step + 1
+                finite = torch.isfinite(loss_real + loss_fake + g_loss)
+                bad_step = torch.where(~finite & (bad_step < 0), torch.full_like(bad_step, step), bad_step)
+
+                due_log = step % t.log_every == 0 or step == t.max_steps
+                due_ckpt = step % t.checkpoint_every == 0 or step == t.max_steps
+                due_grid = step % t.sample_every == 0 or step == t.max_steps
+                if not (due_log or due_ckpt or due_grid):
+                    continue
+                # Host syncs happen only here: never write anything made from non-finite weights.
+                first_bad = int(acc.gather(bad_step[None]).max().item())
+                if first_bad >= 0:
+                    good = list_checkpoints(self.run_dir)
+                    raise UserError(
+                        f"the loss became NaN or infinite at step {first_bad}; training stopped and nothing was "
+                        f"saved after it. The last good checkpoint is {good[-1] if good else 'none'}. Lower the "
+                        f"learning rates (train.g_lr, train.d_lr) or check the classifier's logits")
+                if due_log:
+                    with torch.no_grad(), acc.autocast():
+                        agree = (self.classifier(fake).argmax(1) == logits.argmax(1)).float().mean()
+                    now = time.perf_counter()
+                    values = torch.stack([loss_real, loss_fake, g_loss, d_real, d_fake, agree.float(), grad_d, grad_g])
+                    values = acc.reduce(values.float(), reduction="mean").tolist()
+                    names = ["loss/d_real", "loss/d_fake", "loss/g", "d_out/real", "d_out/fake",
+                             "recon/top1_agreement", "grad_norm/d", "grad_norm/g"]
+                    record = dict(zip(names, values))
+                    record["images_per_s"] = (step - last_step) * world_batch * t.num_d_steps / max(now - last_time, 1e-9)
+                    last_time, last_step = now, step
+                    if main:
+                        for key, value in record.items():
+                            self.writer.add_scalar(key, value, step)
+                        stats_file.write(json.dumps({"step": step, **record}) + "\n")
+                        stats_file.flush()
+                        bar.set_postfix(d=f"{record['loss/d_real'] + record['loss/d_fake']:.3f}",
+                                        g=f"{record['loss/g']:.3f}", agree=f"{record['recon/top1_agreement']:.2f}",
+                                        img_s=f"{record['images_per_s']:.0f}")
+                if due_grid and main:
+                    self.write_grid(step)
+                if due_ckpt:
+                    self.checkpoint()
+                bar.update(step - bar.n)
+        finally:
+            bar.close()
+            if main:
+                stats_file.close()
+                self.writer.close()
+        acc.wait_for_everyone()
+        return self.run_dir
+
+
+def check_new_run_dir(run_dir: Path) -> None:
+    """A new run never writes into a folder that already holds one."""
+    if list_checkpoints(run_dir) or (run_dir / SNAPSHOT).exists():
+        raise UserError(f"{run_dir} already holds a run; continue it with `--resume {run_dir}` or pick another "
+                        f"name (name=...)")
+
+
+def train(cfg: Config, run_dir: Path, resume: bool = False) -> Path:
+    """Train (or, with `resume`, continue) the run in `run_dir`; returns `run_dir`."""
+    run_dir = Path(run_dir)
+    if not resume:
+        check_new_run_dir(run_dir)
+    return Trainer(cfg, run_dir, resume=resume).fit()
