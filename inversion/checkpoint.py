@@ -74,7 +74,7 @@ def load_checkpoint(accelerator, path: Path) -> None:
     try:
         accelerator.load_state(str(path))
     except Exception as err:  # truncated safetensors/pickle files, missing pieces
-        earlier = [p.name for p in list_checkpoints(path.parent) if p != path]
+        earlier = [p.name for p in list_checkpoints(path.parent.parent) if p != path]
         hint = (f"delete {path} to resume from {earlier[-1]}" if earlier
                 else "no earlier checkpoint exists; start the run again under a new name")
         raise UserError(f"checkpoint {path} is corrupt or truncated ({type(err).__name__}: {err}); {hint}") from err

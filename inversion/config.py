@@ -8,6 +8,7 @@ accepted where a float is expected). Command-line overrides use dotted paths, e.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 import typing
@@ -200,7 +201,7 @@ def read_yaml(path: str | Path) -> dict:
 
 def load_config(cls: type, path: str | Path | None = None, overrides: list[str] = (), base: dict | None = None):
     """Defaults of `cls`, then `base` (a dict), then the YAML at `path`, then `key=value` overrides."""
-    data = dict(base or {})
+    data = copy.deepcopy(base or {})
     if path is not None:
         data = _merge(data, read_yaml(path))
     for key, value in parse_overrides(list(overrides)):

@@ -17,7 +17,6 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from tqdm.auto import tqdm
 
 from classifiers import FrozenClassifier, load_classifier
 
@@ -29,6 +28,7 @@ from .ema import EMA
 from .errors import UserError
 from .generator import build_generator
 from .grid import reconstruction_grid, save_image
+from .progress import progress
 from .losses import hinge_d_loss, hinge_g_loss, logit_consistency_loss
 
 
@@ -66,7 +66,7 @@ def measure_logit_statistics(classifier: FrozenClassifier, dataset, limit: int, 
     k = classifier.num_classes
     total = torch.zeros(2 * k + 1, dtype=torch.float64, device=accelerator.device)
     batches = eval_batches(dataset, batch_size, accelerator.device, indices=shard, num_workers=num_workers)
-    for images, _ in tqdm(batches, total=math.ceil(len(shard) / batch_size), desc="logit statistics",
+    for images, _ in progress(batches, total=math.ceil(len(shard) / batch_size), desc="logit statistics",
                           disable=not accelerator.is_main_process, leave=False):
         with accelerator.autocast():
             logits = classifier(images).double()
@@ -215,7 +215,7 @@ class Trainer:
         G_unwrapped = acc.unwrap_model(self.G)
         bad_step = torch.full((), -1, dtype=torch.long, device=self.device)  # first step with a non-finite loss
         world_batch = t.batch_size * acc.num_processes
-        bar = tqdm(total=t.max_steps, initial=self.state.step, disable=not main, dynamic_ncols=True, desc="train")
+        bar = progress(total=t.max_steps, initial=self.state.step, disable=not main, desc="train")
         last_time, last_step = time.perf_counter(), self.state.step
         if self.state.step >= t.max_steps and main:
             print(f"the run is already at step {self.state.step} >= train.max_steps={t.max_steps}; "

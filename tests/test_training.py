@@ -1,0 +1,170 @@
+"""train.py end to end on configs/tiny.yaml: outputs, resume, errors."""
+
+import json
+import shutil
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import inversion.trainer as trainer_module
+from inversion import Inverter
+from inversion.checkpoint import list_checkpoints
+from inversion.config import Config, load_config
+from inversion.trainer import Trainer
+
+
+def test_tiny_run_writes_everything(run_tiny):
+    code, run_dir = run_tiny()
+    assert code == 0
+    assert (run_dir / "config.yaml").is_file()
+    assert [p.name for p in list_checkpoints(run_dir)] == ["step-0000002", "step-0000004"]
+    assert (run_dir / "samples" / "step-0000004.png").is_file()
+    assert (run_dir / "snapshot.safetensors").is_file()
+    assert any((run_dir / "tb").iterdir())
+    stats = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
+    assert [s["step"] for s in stats] == [2, 4]
+    for key in ("loss/d_real", "loss/d_fake", "loss/g", "d_out/real", "d_out/fake", "grad_norm/d", "grad_norm/g",
+                "recon/top1_agreement", "images_per_s"):
+        assert all(key in s and s[key] == s[key] for s in stats), key
+    inv = Inverter.load(run_dir, device="cpu")
+    images = torch.rand(3, 3, 32, 32) * 2 - 1
+    recon = inv.reconstruct(images)
+    assert recon.shape == (3, 3, 32, 32)
+    torch.testing.assert_close(recon, inv.reconstruct(images))  # zero noise: deterministic
+    assert not torch.allclose(inv.reconstruct(images, noise="random", seed=1), recon)
+    assert inv.meta["step"] == 4
+
+
+def test_one_step_changes_generator_and_discriminator(tmp_path, tiny_config):
+    cfg = load_config(Config, tiny_config, [f"runs_dir={tmp_path}", "name=one", "train.max_steps=1"])
+    trainer = Trainer(cfg, tmp_path / "one")
+    before_g = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    before_d = {k: v.clone() for k, v in trainer.D.state_dict().items()}
+    trainer.fit()
+    for before, module in ((before_g, trainer.G), (before_d, trainer.D)):
+        after = module.state_dict()
+        changed = [k for k in before if k.endswith("original") and not torch.equal(before[k], after[k])]
+        assert changed, "no weight moved"
+
+
+def test_resume_gives_bit_identical_steps(run_tiny, tmp_path):
+    code, full = run_tiny("train.max_steps=6", "train.keep_checkpoints=5", name="full")
+    assert code == 0
+    part = tmp_path / "part"
+    shutil.copytree(full, part)
+    for ckpt in list_checkpoints(part)[1:]:  # keep only step 2
+        shutil.rmtree(ckpt)
+    (part / "snapshot.safetensors").unlink()
+    code, _ = run_tiny(name="part", resume=True)
+    assert code == 0
+    for name in ("model.safetensors", "model_1.safetensors"):  # G and D
+        a = load_file(str(full / "checkpoints/step-0000006" / name))
+        b = load_file(str(part / "checkpoints/step-0000006" / name))
+        assert a.keys() == b.keys()
+        for key in a:
+            assert torch.equal(a[key], b[key]), key
+    a, b = load_file(str(full / "snapshot.safetensors")), load_file(str(part / "snapshot.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the EMA generator too
+
+
+def test_resume_continues_to_a_higher_max_steps(run_tiny):
+    assert run_tiny()[0] == 0
+    code, run_dir = run_tiny("train.max_steps=6", resume=True)
+    assert code == 0
+    assert list_checkpoints(run_dir)[-1].name == "step-0000006"
+
+
+def test_new_run_refuses_an_existing_run_folder(run_tiny, capsys):
+    assert run_tiny()[0] == 0
+    code, run_dir = run_tiny()
+    assert code == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+def test_unknown_key_lists_valid_keys(run_tiny, capsys):
+    code, _ = run_tiny("train.max_stepz=3")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "unknown config key train.max_stepz" in err and "train.max_steps" in err
+
+
+def test_resume_with_changed_model_names_the_difference(run_tiny, capsys):
+    assert run_tiny()[0] == 0
+    capsys.readouterr()
+    code, _ = run_tiny("model.d.ch=8", resume=True)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "cannot resume with a changed model" in err and "model.d: " in err
+
+
+def test_corrupt_checkpoint_gives_a_clear_error(run_tiny, capsys):
+    code, run_dir = run_tiny()
+    assert code == 0
+    latest, earlier = list_checkpoints(run_dir)[-1], list_checkpoints(run_dir)[0]
+    weights = latest / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])  # truncated
+    earlier_bytes = (earlier / "model.safetensors").read_bytes()
+    capsys.readouterr()
+    code, _ = run_tiny("train.max_steps=6", resume=True)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "corrupt or truncated" in err and f"delete {latest}" in err and "step-0000002" in err
+    assert (earlier / "model.safetensors").read_bytes() == earlier_bytes
+    assert weights.stat().st_size == 100  # nothing overwritten either
+
+
+def test_nan_loss_stops_at_that_step_and_keeps_the_last_good_checkpoint(run_tiny, capsys, monkeypatch):
+    calls = {"n": 0}
+    real_loss = trainer_module.hinge_d_loss
+
+    def poisoned(d_real, d_fake):  # two D steps per G step: calls 5 and 6 belong to step 3
+        calls["n"] += 1
+        real, fake = real_loss(d_real, d_fake)
+        return (real * float("nan"), fake) if calls["n"] == 5 else (real, fake)
+
+    monkeypatch.setattr(trainer_module, "hinge_d_loss", poisoned)
+    code, run_dir = run_tiny("train.max_steps=6", "train.log_every=4", "train.sample_every=100")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "NaN or infinite at step 3" in err and "step-0000002" in err
+    assert [p.name for p in list_checkpoints(run_dir)] == ["step-0000002"]
+    from inversion.checkpoint import load_snapshot
+
+    assert load_snapshot(run_dir)[1]["step"] == 2
+
+
+def test_classifier_class_count_mismatch(run_tiny, capsys):
+    code, _ = run_tiny("classifier.num_classes=10", "data.synthetic_classes=10", "classifier.name=timm:resnet18",
+                       "classifier.pretrained=false", "data.resolution=32")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "has 1000 classes but the config says classifier.num_classes=10" in err
+
+
+def test_missing_data_set_says_how_to_get_it(run_tiny, capsys, monkeypatch, tmp_path):
+    import inversion.data as data_module
+
+    monkeypatch.setattr(data_module, "FMNIST_SYSTEM_DIR", tmp_path / "nowhere")
+    code, _ = run_tiny("data.name=fashion-mnist", f"data.root={tmp_path / 'empty'}", "data.download=false")
+    assert code == 2
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+
+
+def test_bad_resolution_is_reported(run_tiny, capsys):
+    code, _ = run_tiny("data.resolution=40")
+    assert code == 2
+    assert "resolution 40 is not in the architecture table" in capsys.readouterr().err
+
+
+def test_logit_consistency_ablation_runs(run_tiny):
+    code, run_dir = run_tiny("train.logit_loss_weight=0.5", "train.max_steps=2")
+    assert code == 0 and (run_dir / "snapshot.safetensors").is_file()
+
+
+def test_dry_run_prints_the_resolved_config(tiny_config, capsys):
+    import train
+
+    assert train.main(["--config", tiny_config, "train.max_steps=77", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "max_steps: 77" in out and "# run folder: runs/tiny" in out
