@@ -1,0 +1,103 @@
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from classifiers import ClassifierInfo, FrozenClassifier, load_classifier, load_classifier_checkpoint, save_classifier
+from classifiers.architectures import ARCHITECTURES, build_arch
+from inversion.config import ClassifierConfig
+from inversion.errors import UserError
+
+
+class Recorder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.seen = None
+        self.lin = nn.Linear(1, 4)
+
+    def forward(self, x):
+        self.seen = x
+        return torch.zeros(x.shape[0], 4)
+
+
+def test_wrapper_resizes_and_normalises_like_a_hand_computation():
+    info = ClassifierInfo(num_classes=4, in_channels=3, input_size=64, mean=[0.1, 0.2, 0.3], std=[0.5, 0.25, 2.0])
+    rec = Recorder()
+    wrapped = FrozenClassifier(rec, info)
+    grey = torch.rand(2, 1, 32, 32) * 2 - 1
+    wrapped(grey)
+    x01 = ((grey + 1) / 2).repeat(1, 3, 1, 1)
+    up = F.interpolate(x01, size=(64, 64), mode="bilinear", align_corners=False)
+    expected = (up - torch.tensor([0.1, 0.2, 0.3]).view(1, 3, 1, 1)) / torch.tensor([0.5, 0.25, 2.0]).view(1, 3, 1, 1)
+    torch.testing.assert_close(rec.seen, expected)
+
+
+def test_wrapper_is_frozen_and_stays_in_eval_mode():
+    model = build_arch("small_cnn", 10, 1, width=4)
+    wrapped = FrozenClassifier(model, ClassifierInfo(10, 1, None, [0.5], [0.5]))
+    wrapped.train()
+    assert not model.training and not any(p.requires_grad for p in model.parameters())
+    x = torch.zeros(2, 1, 32, 32, requires_grad=True)
+    wrapped(x).sum().backward()  # gradients still reach the input
+    assert x.grad is not None
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+def test_project_checkpoint_round_trip_keeps_logits(tmp_path, arch):
+    torch.manual_seed(0)
+    model = build_arch(arch, 10, 3, width=8).eval()
+    info = ClassifierInfo(num_classes=10, in_channels=3, input_size=None, mean=[0.5] * 3, std=[0.5] * 3, classes=list("abcdefghij"))
+    path = save_classifier(tmp_path / "c.safetensors", model, arch, 8, info, {"test_accuracy": 0.5})
+    loaded, info2, meta = load_classifier_checkpoint(path)
+    x = torch.randn(4, 3, 32, 32)
+    assert torch.equal(model(x), loaded.eval()(x))
+    assert meta["test_accuracy"] == 0.5 and info2.classes == info.classes
+    frozen = load_classifier(ClassifierConfig(name="project", checkpoint=str(path)), data_channels=3)
+    torch.testing.assert_close(frozen(x), model(x))  # (x + 1) / 2 then (x - 0.5) / 0.5: equal up to rounding
+
+
+def test_project_checkpoint_errors(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        load_classifier(ClassifierConfig(name="project", checkpoint=str(tmp_path / "none.safetensors")), 1)
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(UserError, match="cannot be read"):
+        load_classifier(ClassifierConfig(name="project", checkpoint=str(bad)), 1)
+    with pytest.raises(UserError, match="needs classifier.checkpoint"):
+        load_classifier(ClassifierConfig(name="project"), 1)
+    with pytest.raises(UserError, match="unknown classifier"):
+        load_classifier(ClassifierConfig(name="keras:foo"), 1)
+
+
+def test_timm_and_torchvision_models_are_created_offline():
+    timm_model = load_classifier(ClassifierConfig(name="timm:resnet18", pretrained=False), data_channels=1)
+    assert timm_model.num_classes == 1000 and timm_model.info.input_size == 224
+    assert timm_model(torch.zeros(1, 1, 32, 32)).shape == (1, 1000)
+    tv = load_classifier(ClassifierConfig(name="torchvision:resnet18", pretrained=False), data_channels=3)
+    assert tv.num_classes == 1000 and tv.info.mean == [0.485, 0.456, 0.406]
+    assert tv(torch.zeros(1, 3, 32, 32)).shape == (1, 1000)
+
+
+def test_timm_local_weights_file(tmp_path):
+    import timm
+
+    model = timm.create_model("resnet18", pretrained=False, num_classes=1000)
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "w.pth")
+    loaded = load_classifier(ClassifierConfig(name="timm:resnet18", checkpoint=str(tmp_path / "w.pth")), 3)
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    torch.testing.assert_close(loaded(x), FrozenClassifier(model, loaded.info)(x))
+
+
+def test_classifier_training_end_to_end(tmp_path):
+    from classifiers.train import main
+
+    cfg = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "configs" / "classifiers" / "tiny.yaml")
+    out = tmp_path / "c.safetensors"
+    assert main(["--config", cfg, f"out={out}", "max_steps=30", "lr=0.05"]) == 0
+    _, info, meta = load_classifier_checkpoint(out)
+    assert meta["arch"] == "small_cnn" and meta["steps"] == 30 and info.in_channels == 3
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["test_accuracy"] == meta["test_accuracy"]
+    assert meta["test_accuracy"] > 0.3  # synthetic classes are easy; chance is 0.1

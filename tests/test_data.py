@@ -1,0 +1,103 @@
+import gzip
+
+import numpy as np
+import pytest
+import torch
+
+import inversion.data as data_module
+from inversion.config import DataConfig
+from inversion.data import BatchStream, TensorImages, load_data, to_model_range, to_uint8
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_fashion_mnist_reader_pads_to_32(tmp_path, monkeypatch):
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 6), ("t10k", 4)):
+        _write_idx(raw / f"{split}-images-idx3-ubyte.gz", rng.integers(1, 256, (n, 28, 28)))
+        _write_idx(raw / f"{split}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+    monkeypatch.setattr(data_module, "FMNIST_SYSTEM_DIR", tmp_path / "nowhere")
+    data = load_data(DataConfig(name="fashion-mnist", root=str(tmp_path), download=False))
+    assert data.channels == 1 and len(data.classes) == 10
+    assert data.train.images.shape == (6, 1, 32, 32) and data.test.images.shape == (4, 1, 32, 32)
+    assert data.train.images[:, :, :2].sum() == 0 and data.train.images[:, :, 2:30, 2:30].min() >= 1
+    assert data.test.labels.tolist() == [0, 1, 2, 3]
+
+
+def test_truncated_idx_file_is_reported(tmp_path, monkeypatch):
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte").write_bytes(bytes([0, 0, 8, 3]) + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\x00" * 10)
+    _write_idx(raw / "train-labels-idx1-ubyte.gz", np.arange(5))
+    monkeypatch.setattr(data_module, "FMNIST_SYSTEM_DIR", tmp_path / "nowhere")
+    with pytest.raises(data_module.UserError, match="truncated"):
+        load_data(DataConfig(name="fashion-mnist", root=str(tmp_path), download=False))
+
+
+@pytest.mark.skipif(not data_module.FMNIST_SYSTEM_DIR.is_dir(), reason="Debian's dataset-fashion-mnist not installed")
+def test_real_fashion_mnist_from_the_system_package(tmp_path):
+    data = load_data(DataConfig(name="fashion-mnist", root=str(tmp_path), download=False))
+    assert len(data.train) == 60000 and len(data.test) == 10000
+    assert data.train.images.shape[1:] == (1, 32, 32) and data.train.labels.bincount().tolist() == [6000] * 10
+
+
+def test_synthetic_data_and_ranges():
+    data = load_data(DataConfig(name="synthetic", synthetic_size=20, synthetic_channels=1, resolution=64))
+    assert data.train.images.shape == (20, 1, 64, 64) and data.train.images.dtype == torch.uint8
+    x = to_model_range(data.train.images)
+    assert x.min() >= -1 and x.max() <= 1
+    assert torch.equal(to_uint8(x), data.train.images)
+
+
+def test_unknown_data_set():
+    with pytest.raises(data_module.UserError, match="choose one of fashion-mnist, cifar10"):
+        load_data(DataConfig(name="mnist"))
+
+
+def test_imagefolder_resizes_and_crops(tmp_path):
+    from PIL import Image
+
+    for cls in ("cat", "dog"):
+        (tmp_path / "train" / cls).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(np.full((40, 60, 3), 100 * i, dtype=np.uint8)).save(tmp_path / "train" / cls / f"{i}.png")
+    data = load_data(DataConfig(name="imagefolder", root=str(tmp_path), resolution=32))
+    image, label = data.train[3]
+    assert image.shape == (3, 32, 32) and image.dtype == torch.uint8 and label == 1
+    assert data.classes == ["cat", "dog"]
+
+
+def _labels(stream, n):
+    return [next(stream)[1].tolist() for _ in range(n)]
+
+
+def test_batch_stream_is_resumable_and_sharded():
+    ds = TensorImages(torch.zeros(10, 1, 4, 4, dtype=torch.uint8), torch.arange(10))
+    a = BatchStream(ds, batch_size=2, device="cpu", seed=3)
+    seen = _labels(a, 7)  # 5 batches an epoch: crosses into epoch 1
+    assert sorted(sum(seen[:5], [])) == list(range(10))
+    b = BatchStream(ds, batch_size=2, device="cpu", seed=3)
+    _labels(b, 3)
+    c = BatchStream(ds, batch_size=2, device="cpu", seed=3)
+    c.load_state_dict(b.state_dict())
+    assert _labels(c, 4) == seen[3:]
+    r0 = BatchStream(ds, batch_size=2, device="cpu", seed=3, rank=0, world=2)
+    r1 = BatchStream(ds, batch_size=2, device="cpu", seed=3, rank=1, world=2)
+    both = sum(_labels(r0, 2) + _labels(r1, 2), [])
+    assert sorted(both) == sorted(set(both)) and len(both) == 8
+
+
+def test_flips_are_reproducible():
+    ds = TensorImages(torch.arange(16, dtype=torch.uint8).view(1, 1, 4, 4).repeat(8, 1, 1, 1), torch.zeros(8, dtype=torch.long))
+    a = BatchStream(ds, batch_size=8, device="cpu", hflip=True)
+    b = BatchStream(ds, batch_size=8, device="cpu", hflip=True)
+    x, y = next(a)[0], next(b)[0]
+    assert torch.equal(x, y)
+    flipped = (x != to_model_range(ds.images)).flatten(1).any(1)
+    assert 0 < flipped.sum() < 8

@@ -1,0 +1,33 @@
+"""A real 2-process CPU run through `accelerate launch`, as users start multi-GPU training."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+HELPER = Path(__file__).parent / "helpers" / "ddp_ranks.py"
+
+
+def test_two_processes_keep_identical_weights(tmp_path):
+    env = dict(os.environ, ACCELERATE_USE_CPU="1", OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29517",
+           str(HELPER), str(tmp_path)]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
+    assert int(ranks[0]["world"]) == 2
+    # each process trains on its own share of the data...
+    assert not set(ranks[0]["first_batch"].tolist()) & set(ranks[1]["first_batch"].tolist())
+    # ...and gradients are averaged, so every weight (and spectral-norm vector) stays identical. Batch-norm
+    # running statistics are the exception: each process's last forward saw its own batch (DDP
+    # re-broadcasts rank 0's at the next forward, and only rank 0 writes snapshots).
+    compared = 0
+    for key in ranks[0]:
+        if key.startswith(("G.", "D.")) and not key.endswith(("running_mean", "running_var")):
+            assert torch.equal(ranks[0][key], ranks[1][key]), key
+            compared += 1
+    assert compared > 50
+    assert (tmp_path / "ddp" / "snapshot.safetensors").is_file()
