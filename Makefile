@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DATA := data/FashionMNIST/raw/t10k-labels-idx1-ubyte
-DEMO_CLASSIFIER := runs/classifiers/fmnist_small_cnn/classifier.safetensors
+DEMO_CLASSIFIER := runs/classifiers/fmnist_vgg_small/classifier.safetensors
 
 .PHONY: all setup data test demo clean
 
@@ -28,7 +28,7 @@ test: $(STAMP) $(DATA)
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 $(DEMO_CLASSIFIER): $(STAMP) $(DATA)
-	$(PY) -m classifiers.train --config configs/classifiers/fmnist_small_cnn.yaml
+	$(PY) -m classifiers.train --config configs/classifiers/fmnist_vgg_small.yaml
 
 demo: $(STAMP) $(DATA) $(DEMO_CLASSIFIER)
 	rm -rf runs/demo

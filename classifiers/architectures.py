@@ -17,8 +17,9 @@ def _conv_bn(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
 
-class SmallCNN(nn.Module):
-    """Three VGG-style stages (two 3x3 conv-BN-ReLU layers each, then 2x max-pool) and a linear head."""
+class VGGSmall(nn.Module):
+    """A small VGG-style CNN: three stages of two 3x3 conv-BN-ReLU layers (widths w, 2w, 4w), 2x
+    max-pooling between stages, global average pooling and a linear head."""
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 32):
         super().__init__()
@@ -55,31 +56,105 @@ class BasicBlock(nn.Module):
 
 class ResNet18(nn.Module):
     """CIFAR-style ResNet-18 (He et al. 2016): a 3x3 stem without pooling, four stages of two basic
-    blocks at widths w, 2w, 4w, 8w (w = 64 is the usual model; smaller w gives a narrower one)."""
+    blocks at widths w, 2w, 4w, 8w (w = 64 is the usual model; w = 32 the narrower variant).
+
+    Module names follow the MadryLab robustness library's CIFAR ResNet (conv1, bn1, layer1-4,
+    linear; blocks with conv1, bn1, conv2, bn2, shortcut), so its checkpoints load as they are.
+    """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, width: int = 64):
         super().__init__()
-        self.stem = nn.Sequential(*_conv_bn(in_channels, width))
-        layers, cin = [], width
+        self.conv1 = nn.Conv2d(in_channels, width, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        cin = width
         for i, cout in enumerate([width, 2 * width, 4 * width, 8 * width]):
             stride = 1 if i == 0 else 2
-            layers += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
+            setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)))
             cin = cout
-        self.layers = nn.Sequential(*layers)
-        self.head = nn.Linear(cin, num_classes)
+        self.linear = nn.Linear(cin, num_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return F.adaptive_avg_pool2d(self.layers(self.stem(x)), 1).flatten(1)
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
+        return F.adaptive_avg_pool2d(out, 1).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        return self.linear(self.features(x))
 
 
-ARCHITECTURES = {"small_cnn": SmallCNN, "resnet18": ResNet18}
+class Seed000CNN(nn.Module):
+    """The small CNNs of Borji, "Logits are predictive of network type" (seed 000, Figure 9):
+    convolutions each followed by 2x max-pooling and then the activation, a 50-unit hidden layer,
+    and a linear output. The layer shapes are the source's; fc1's input size follows from the image
+    size (at 28 px it is the source's 320, 40 and 500; Fashion-MNIST here is padded to 32 px)."""
+
+    ACTIVATIONS = {"relu": F.relu, "tanh": torch.tanh, "linear": lambda x: x}
+
+    def __init__(self, convs: list[tuple[int, int]], activation: str, num_classes: int = 10, in_channels: int = 1,
+                 image_size: int = 32):
+        super().__init__()
+        self.act = self.ACTIVATIONS[activation]
+        layers, cin = [], in_channels
+        for cout, k in convs:
+            layers.append(nn.Conv2d(cin, cout, kernel_size=k))
+            cin = cout
+        self.convs = nn.ModuleList(layers)
+        with torch.no_grad():
+            flat = self._trunk(torch.zeros(1, in_channels, image_size, image_size)).shape[1]
+        self.fc1 = nn.Linear(flat, 50)
+        self.fc2 = nn.Linear(50, num_classes)
+
+    def _trunk(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            x = self.act(F.max_pool2d(conv(x), 2))
+        return x.flatten(1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.fc1(self._trunk(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.features(x))
 
 
-def build_arch(name: str, num_classes: int, in_channels: int, width: int | None = None) -> nn.Module:
+def _seed000(convs, activation):
+    def build(num_classes: int = 10, in_channels: int = 1, width: int | None = None, image_size: int = 32):
+        return Seed000CNN(convs, activation, num_classes=num_classes, in_channels=in_channels, image_size=image_size)
+
+    return build
+
+
+# Seed 000's names: NetTest and Net = cnn2_k5_relu (the same shapes, trained separately),
+# NetTest2 = cnn3_k2_relu, NetTest3 = cnn2_k3_relu, Net2 = cnn2_k5_linear, Net3 = cnn2_k5_tanh.
+SEED000 = {
+    "cnn2_k5_relu": _seed000([(10, 5), (20, 5)], "relu"),
+    "cnn3_k2_relu": _seed000([(10, 2), (20, 2), (10, 2)], "relu"),
+    "cnn2_k3_relu": _seed000([(30, 3), (20, 3)], "relu"),
+    "cnn2_k5_linear": _seed000([(10, 5), (20, 5)], "linear"),
+    "cnn2_k5_tanh": _seed000([(10, 5), (20, 5)], "tanh"),
+}
+SEED000_FAMILIES = {
+    "seed000-depth": ["cnn2_k5_relu", "cnn3_k2_relu", "cnn2_k3_relu"],  # "MNIST I": NetTest, NetTest2, NetTest3
+    "seed000-activation": ["cnn2_k5_relu", "cnn2_k5_linear", "cnn2_k5_tanh"],  # "MNIST II": Net, Net2, Net3
+}
+
+
+ARCHITECTURES = {"vgg_small": VGGSmall, "resnet18": ResNet18, **SEED000}
+
+
+def build_arch(name: str, num_classes: int, in_channels: int, width: int | None = None, image_size: int = 32) -> nn.Module:
+    """A network by name: one of ARCHITECTURES, or `torchvision:<name>` / `timm:<name>` (random weights)."""
+    if name.startswith("torchvision:"):
+        import torchvision
+
+        return torchvision.models.get_model(name[12:], weights=None, num_classes=num_classes)
+    if name.startswith("timm:"):
+        import timm
+
+        return timm.create_model(name[5:], pretrained=False, num_classes=num_classes, in_chans=in_channels)
     if name not in ARCHITECTURES:
-        raise UserError(f"unknown classifier architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
+        raise UserError(f"unknown classifier architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}, "
+                        f"torchvision:<name> or timm:<name>")
     kwargs = {} if width is None else {"width": width}
+    if name in SEED000:
+        kwargs["image_size"] = image_size
     return ARCHITECTURES[name](num_classes=num_classes, in_channels=in_channels, **kwargs)

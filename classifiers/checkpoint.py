@@ -69,7 +69,8 @@ def update_metadata(path: str | Path, extra: dict) -> dict:
 
 def load_classifier_checkpoint(path: str | Path) -> tuple[torch.nn.Module, ClassifierInfo, dict]:
     meta = read_metadata(path)
-    model = build_arch(meta["arch"], meta["num_classes"], meta["in_channels"], meta.get("width"))
+    model = build_arch(meta["arch"], meta["num_classes"], meta["in_channels"], meta.get("width"),
+                       image_size=meta.get("resolution") or 32)
     try:
         model.load_state_dict(load_file(str(path)))
     except (SafetensorError, RuntimeError) as err:

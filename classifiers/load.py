@@ -3,6 +3,7 @@
     project            this project's checkpoint (`checkpoint: PATH`, written by classifiers.train)
     timm:<name>        timm.create_model; pretrained through timm's own cache, or `checkpoint: PATH`
     torchvision:<name> torchvision.models.get_model; pretrained "DEFAULT" weights, or `checkpoint: PATH`
+    robustness:<arch>  a MadryLab robustness checkpoint (`checkpoint: PATH`; see classifiers/robustness.py)
     random:<arch>      a project architecture with random weights (tests, throughput benchmarks)
 
 The class count always comes from the network; a `num_classes` in the config that disagrees is an
@@ -20,26 +21,27 @@ from inversion.errors import UserError
 
 from .architectures import build_arch
 from .checkpoint import load_classifier_checkpoint
+from .robustness import load_robustness, read_pickle_checkpoint
 from .wrapper import ClassifierInfo, FrozenClassifier
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 
 
-def _load_weights_file(model: torch.nn.Module, path: str) -> None:
+def _load_weights_file(model: torch.nn.Module, path: str, trust: bool) -> None:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"classifier weights {p} do not exist (classifier.checkpoint)")
-    try:
-        if p.suffix == ".safetensors":
-            from safetensors.torch import load_file
+    if p.suffix == ".safetensors":
+        from safetensors.torch import load_file
 
-            state = load_file(str(p))
-        else:
-            state = torch.load(str(p), map_location="cpu", weights_only=True)
-            for key in ("state_dict", "model"):
-                if isinstance(state, dict) and key in state and isinstance(state[key], dict):
-                    state = state[key]
+        state = load_file(str(p))
+    else:
+        state = read_pickle_checkpoint(p, trust)
+        for key in ("state_dict", "model"):
+            if isinstance(state, dict) and key in state and isinstance(state[key], dict):
+                state = state[key]
+    try:
         model.load_state_dict(state)
     except Exception as err:
         raise UserError(f"cannot load classifier weights {p} into {type(model).__name__}: {err}") from err
@@ -57,7 +59,7 @@ def _timm(name: str, cfg: ClassifierConfig) -> tuple[torch.nn.Module, Classifier
         raise UserError(f"timm could not fetch pretrained weights for {name!r} ({type(err).__name__}: {err}); "
                         f"point classifier.checkpoint at a local weights file") from err
     if cfg.checkpoint:
-        _load_weights_file(model, cfg.checkpoint)
+        _load_weights_file(model, cfg.checkpoint, cfg.trust_checkpoint)
     data_cfg = timm.data.resolve_data_config({}, model=model)
     info = ClassifierInfo(
         num_classes=model.num_classes, in_channels=data_cfg["input_size"][0], input_size=data_cfg["input_size"][-1],
@@ -80,7 +82,7 @@ def _torchvision(name: str, cfg: ClassifierConfig) -> tuple[torch.nn.Module, Cla
         raise UserError(f"torchvision could not fetch weights for {name!r} ({type(err).__name__}: {err}); "
                         f"point classifier.checkpoint at a local weights file") from err
     if cfg.checkpoint:
-        _load_weights_file(model, cfg.checkpoint)
+        _load_weights_file(model, cfg.checkpoint, cfg.trust_checkpoint)
     preset = weights_enum.DEFAULT.transforms()
     size = preset.crop_size[0] if hasattr(preset, "crop_size") else 224
     mean = list(getattr(preset, "mean", IMAGENET_MEAN))
@@ -103,6 +105,10 @@ def load_classifier(cfg: ClassifierConfig, data_channels: int, device="cpu") -> 
         model, info = _timm(name[5:], cfg)
     elif name.startswith("torchvision:"):
         model, info = _torchvision(name[12:], cfg)
+    elif name.startswith("robustness:"):
+        if not cfg.checkpoint:
+            raise UserError(f"classifier.name={name} needs classifier.checkpoint=PATH (the robustness library's file)")
+        model, info = load_robustness(name[11:], cfg.checkpoint, trust=cfg.trust_checkpoint)
     elif name.startswith("random:"):
         num_classes = cfg.num_classes or 10
         with torch.random.fork_rng(devices=[]):  # same random weights every time, global RNG untouched
@@ -112,7 +118,7 @@ def load_classifier(cfg: ClassifierConfig, data_channels: int, device="cpu") -> 
                               mean=[0.5] * data_channels, std=[0.5] * data_channels, source=name)
     else:
         raise UserError(f"unknown classifier {name!r} (classifier.name); use project, timm:<name>, "
-                        f"torchvision:<name> or random:<arch>")
+                        f"torchvision:<name>, robustness:<arch> or random:<arch>")
     if cfg.num_classes is not None and cfg.num_classes != info.num_classes:
         raise UserError(f"the classifier {info.source} has {info.num_classes} classes but the config says "
                         f"classifier.num_classes={cfg.num_classes}; remove that key or fix it")

@@ -38,9 +38,11 @@ class DataConfig:
 @dataclass
 class ClassifierConfig:
     # "project" (this project's safetensors checkpoint, given by `checkpoint`), "timm:<name>",
-    # "torchvision:<name>", or "random:<arch>" (a project architecture with random weights; tests).
+    # "torchvision:<name>", "robustness:<arch>" (a MadryLab robustness checkpoint, given by
+    # `checkpoint`), or "random:<arch>" (a project architecture with random weights; tests).
     name: str = "project"
     checkpoint: str | None = None  # weights file; for timm/torchvision it replaces pretrained weights
+    trust_checkpoint: bool = False  # allow pickled checkpoints that execute code on load (robustness files)
     pretrained: bool = True  # timm/torchvision: load the library's pretrained weights
     num_classes: int | None = None  # if set, must equal the classifier's class count
     input_size: int | None = None  # override the classifier's input resolution

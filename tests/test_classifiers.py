@@ -35,7 +35,7 @@ def test_wrapper_resizes_and_normalises_like_a_hand_computation():
 
 
 def test_wrapper_is_frozen_and_stays_in_eval_mode():
-    model = build_arch("small_cnn", 10, 1, width=4)
+    model = build_arch("vgg_small", 10, 1, width=4)
     wrapped = FrozenClassifier(model, ClassifierInfo(10, 1, None, [0.5], [0.5]))
     wrapped.train()
     assert not model.training and not any(p.requires_grad for p in model.parameters())
@@ -95,9 +95,9 @@ def test_classifier_training_end_to_end(tmp_path):
 
     cfg = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "configs" / "classifiers" / "tiny.yaml")
     out = tmp_path / "c.safetensors"
-    assert main(["--config", cfg, f"out={out}", "max_steps=30", "lr=0.05"]) == 0
+    assert main(["--config", cfg, f"runs_dir={tmp_path}", f"out={out}", "max_steps=30", "lr=0.05"]) == 0
     _, info, meta = load_classifier_checkpoint(out)
-    assert meta["arch"] == "small_cnn" and meta["steps"] == 30 and info.in_channels == 3
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert meta["arch"] == "vgg_small" and meta["steps"] == 30 and info.in_channels == 3
+    metrics = json.loads((tmp_path / "tiny" / "metrics.json").read_text())
     assert metrics["test_accuracy"] == meta["test_accuracy"]
     assert meta["test_accuracy"] > 0.3  # synthetic classes are easy; chance is 0.1
