@@ -29,3 +29,31 @@ def save_image(image: torch.Tensor, path: str | Path) -> Path:
     array = image.permute(1, 2, 0).cpu().numpy()
     Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(path)
     return path
+
+
+def table_grid(cells: torch.Tensor, title: str = "", col_labels: list[str] | None = None,
+               row_labels: list[str] | None = None, scale: int = 2) -> "Image.Image":
+    """A captioned image table: `cells` is (rows, cols, C, H, W) in [-1, 1]; text above and beside it.
+
+    Images are enlarged `scale` times (nearest neighbour) so that small images stay readable.
+    """
+    from PIL import ImageDraw, ImageFont
+
+    rows, cols = cells.shape[:2]
+    grid = make_grid(cells.flatten(0, 1).float().cpu(), nrow=cols, padding=2, pad_value=1.0)
+    body = Image.fromarray(to_uint8(grid).permute(1, 2, 0).numpy())
+    body = body.resize((body.width * scale, body.height * scale), Image.NEAREST)
+    font = ImageFont.load_default()
+    left = 8 + max((int(font.getlength(t)) for t in row_labels or [""]), default=0)
+    top = (14 if title else 0) + (14 if col_labels else 0) + 4
+    canvas = Image.new("RGB", (left + body.width + 4, top + body.height + 4), "white")
+    canvas.paste(body, (left, top))
+    draw = ImageDraw.Draw(canvas)
+    if title:
+        draw.text((4, 2), title, fill="black", font=font)
+    cell_w, cell_h = body.width / cols, body.height / rows
+    for j, label in enumerate(col_labels or []):
+        draw.text((left + j * cell_w + 2, top - 14), label, fill="black", font=font)
+    for i, label in enumerate(row_labels or []):
+        draw.text((2, top + i * cell_h + cell_h / 2 - 5), label, fill="black", font=font)
+    return canvas

@@ -63,9 +63,15 @@ class Inverter:
                             f"on {meta['num_classes']} logits")
         return cls(G.to(device), classifier.to(device) if classifier is not None else None, meta)
 
+    @property
+    def kind(self) -> str:
+        """"gan" for trained inverters, "decoder" for the pixel-loss baseline (which ignores noise)."""
+        return self.meta.get("kind", "gan")
+
     def _noise(self, n: int, noise, seed: int | None) -> torch.Tensor:
         dim = self.generator.dim_noise
-        if noise is None or (isinstance(noise, str) and noise == "zero"):
+        # The pixel-loss decoder was trained at noise 0 only: it has no noise input to speak of.
+        if noise is None or (isinstance(noise, str) and noise == "zero") or self.kind == "decoder":
             return torch.zeros(n, dim, device=self.device)
         if isinstance(noise, str) and noise == "random":
             g = torch.Generator().manual_seed(seed if seed is not None else 0)

@@ -1,0 +1,203 @@
+"""evaluate.py end to end on a tiny run: every command writes its files."""
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import torch
+
+import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny trained run, an evaluator and a classifier checkpoint (synthetic data, 3 channels)."""
+    import train
+    from classifiers import ClassifierInfo, save_classifier
+    from classifiers.architectures import build_arch
+
+    root = tmp_path_factory.mktemp("eval")
+    assert train.main(["--config", str(ROOT / "configs/tiny.yaml"), f"runs_dir={root}", "name=run"]) == 0
+    torch.manual_seed(0)
+    info = ClassifierInfo(10, 3, None, [0.5] * 3, [0.5] * 3, classes=[f"c{i}" for i in range(10)])
+    evaluator = save_classifier(root / "evaluator.safetensors", build_arch("vgg_small", 10, 3, width=8), "vgg_small", 8,
+                                info, {"data": "synthetic"})
+    classifier = save_classifier(root / "classifier.safetensors", build_arch("vgg_small", 10, 3, width=4), "vgg_small",
+                                 4, info, {"data": "synthetic"})
+    return {"root": root, "run": root / "run", "evaluator": str(evaluator), "classifier": str(classifier)}
+
+
+def _run(*args):
+    assert evaluate.main([str(a) for a in args]) == 0
+
+
+def _results(folder: Path) -> dict:
+    return json.loads((folder / "results.json").read_text())
+
+
+def test_grid(tiny):
+    _run("grid", "--run", tiny["run"], "--n", 6, "--noise-draws", 2, "--per-row", 3)
+    out = tiny["run"] / "eval" / "grid"
+    from PIL import Image
+
+    with Image.open(out / "grid.png") as im:  # 2 rows of 3 groups of (original + 3 reconstructions), 32 px + 1 px lines
+        assert im.size == (3 * 4 * 33 + 1, 2 * 33 + 1)
+    assert _results(out)["images"] == 6
+
+
+def test_fidelity_table(tiny):
+    _run("fidelity", "--run", tiny["run"], "--evaluator", tiny["evaluator"], "--candidates", 16, "--noise-draws", 2)
+    out = tiny["run"] / "eval" / "fidelity"
+    fid = _results(out)["fidelity"]
+    assert fid["images"] == 64 and fid["id_candidates"] == 16
+    for key in ("mse", "psnr", "ssim", "mse_noise_mean", "feature_distance", "id_top1", "id_top5", "evaluator_acc_recon",
+                "evaluator_acc_original", "top1_agreement", "logit_cosine", "fid[logit-inversion-evaluator]", "diversity"):
+        assert key in fid and fid[key] == fid[key], key
+    assert fid["lpips"] is None and fid["fid[inception-v3]"] is None
+    assert "| LPIPS (AlexNet) | unavailable |" in (out / "fidelity.md").read_text()
+
+
+def test_fidelity_requires_an_evaluator(tiny, capsys):
+    assert evaluate.main(["fidelity", "--run", str(tiny["run"])]) == 2
+    assert "--evaluator PATH is required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("edit", ["shift", "scale", "noise", "interpolate", "swap-top2"])
+def test_manipulate(tiny, edit):
+    _run("manipulate", "--run", tiny["run"], "--edit", edit, "--n", 3, "--evaluator", tiny["evaluator"])
+    out = tiny["run"] / "eval" / f"manipulate-{edit}"
+    res = _results(out)
+    assert len(res["paths"]) == 3 and len(res["levels"]) >= 5
+    assert all(len(p["levels"]) == len(res["levels"]) for p in res["paths"])
+    assert (out / "grid.png").is_file() and (out / "confidence.png").is_file()
+    if edit == "shift":  # the classifier's softmax is the same at every level
+        for p in res["paths"]:
+            confs = [lv["softmax_confidence"] for lv in p["levels"]]
+            assert max(confs) - min(confs) < 1e-5
+
+
+def test_swap_top2_and_shift_edits():
+    from inversion.manipulations import edit, swap_top2
+
+    z = torch.tensor([[1.0, 5.0, 3.0, 0.0]])
+    assert swap_top2(z).tolist() == [[1.0, 3.0, 5.0, 0.0]]
+    shifted = edit("shift", z, 2.0, scale=1.5)
+    torch.testing.assert_close(torch.softmax(shifted, 1), torch.softmax(z, 1))
+
+
+def test_invariance(tiny):
+    _run("invariance", "--run", tiny["run"], "--evaluator", tiny["evaluator"], "--limit", 16, "--examples", 2)
+    out = tiny["run"] / "eval" / "invariance"
+    table = _results(out)["transforms"]
+    assert set(table) == {"hflip", "shift", "rotation", "brightness", "contrast", "blur", "noise"}
+    assert all(0 <= r["follows_transform"] <= 1 for r in table.values())
+    assert (out / "examples.png").is_file()
+
+
+def test_invariance_transform_is_exact_for_flips():
+    from inversion.invariance import TRANSFORMS
+
+    x = torch.arange(8.0).view(1, 1, 2, 4)
+    assert torch.equal(TRANSFORMS["hflip"](x), x.flip(-1))
+
+
+def test_adversarial_and_subsets(tiny):
+    _run("adversarial", "--run", tiny["run"], "--evaluator", tiny["evaluator"], "--limit", 16, "--steps", 2,
+         "--candidates", 4, "--examples", 3)
+    out = tiny["run"] / "eval" / "adversarial"
+    res = _results(out)
+    assert set(res["attacks"]) == {"untargeted", "targeted"} and res["attack"]["norm"] == "linf"
+    assert set(res["subsets"]) == {"correctly classified", "wrongly classified"}
+    assert sum(c["images"] for c in res["subsets"].values()) == 16
+    assert (out / "examples.png").is_file() and (out / "subsets.md").is_file()
+
+
+@pytest.mark.parametrize("source", ["sklearn-digits", "skimage-samples", "folder"])
+def test_ood(tiny, tmp_path, source):
+    if source == "folder":
+        from PIL import Image
+
+        for i in range(3):
+            Image.fromarray((torch.rand(20, 30, 3) * 255).byte().numpy()).save(tmp_path / f"{i}.png")
+        source = str(tmp_path)
+    _run("ood", "--run", tiny["run"], "--images", source, "--limit", 5, "--evaluator", tiny["evaluator"])
+    out = next((tiny["run"] / "eval").glob(f"ood-{Path(source).name}"))
+    res = _results(out)
+    assert 1 <= res["images"] <= 5 and "feature_distance" in res and (out / "grid.png").is_file()
+
+
+def test_baselines(tiny):
+    decoder = tiny["root"] / "decoder"
+    _run("baseline", "decoder", "--classifier", tiny["classifier"], "--config", ROOT / "configs/tiny.yaml",
+         "--steps", 5, "--out", decoder)
+    from inversion import Inverter
+
+    inv = Inverter.load(decoder, device="cpu")
+    assert inv.kind == "decoder"
+    z = torch.randn(2, 10)
+    assert torch.equal(inv.generate(z, noise="random", seed=3), inv.generate(z))  # a decoder ignores noise
+    _run("fidelity", "--run", decoder, "--evaluator", tiny["evaluator"], "--candidates", 8, "--limit", 16)
+    assert _results(decoder / "eval" / "fidelity")["fidelity"]["diversity"] == 0.0
+    optimize = tiny["root"] / "optimize"
+    _run("baseline", "optimize", "--classifier", tiny["classifier"], "--config", ROOT / "configs/tiny.yaml",
+         "--evaluator", tiny["evaluator"], "--steps", 3, "--limit", 8, "--candidates", 8, "--out", optimize)
+    res = _results(optimize / "eval" / "fidelity")
+    assert res["fidelity"]["images"] == 8 and (optimize / "eval" / "fidelity" / "grid.png").is_file()
+
+
+def test_optimisation_inversion_matches_logits():
+    from inversion.baselines import optimize_images
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(32 * 32, 10))
+    target = net(torch.rand(4, 1, 32, 32) * 2 - 1).detach()
+    start = optimize_images(net, target, (1, 32, 32), steps=0)
+    done = optimize_images(net, target, (1, 32, 32), steps=60, lr=0.1, tv_weight=0.0)
+    err = lambda x: ((net(x) - target) ** 2).sum().item()  # noqa: E731
+    assert err(done) < 0.01 * err(start)
+
+
+class _Checker(HTMLParser):
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.images, self.errors = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(tag)
+
+
+def test_report_is_valid_html_with_every_image(tiny, tmp_path):
+    import base64
+
+    _run("grid", "--run", tiny["run"], "--n", 4)
+    _run("report", "--runs", tiny["run"], tiny["run"], "--out", tmp_path / "report")
+    text = (tmp_path / "report" / "index.html").read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    checker = _Checker()
+    checker.feed(text)
+    assert not checker.errors and not checker.stack
+    assert checker.images
+    for src in checker.images:  # every image is embedded and is a PNG
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<table>" in text
+
+
+def test_every_command_has_help(capsys):
+    for command in ("grid", "fidelity", "baseline", "manipulate", "invariance", "adversarial", "ood", "report"):
+        with pytest.raises(SystemExit) as exit_info:
+            evaluate.main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert "--device" in capsys.readouterr().out
