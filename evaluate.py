@@ -411,19 +411,178 @@ def cmd_report(args) -> str:
     return f"report: {path}"
 
 
+# ---------------------------------------------------------------- probes (seeds 000, 001, 002, 004)
+def _probe_data(args):
+    from inversion.config import DataConfig
+    from inversion.data import load_data
+
+    return load_data(DataConfig(name=args.data, root=args.data_root or "data", synthetic_channels=1))
+
+
+def _probe_out(args) -> Path:
+    out = Path(args.out or f"runs/probes/{args.probe}")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _load_frozen(paths, channels: int, dev) -> dict:
+    from classifiers import load_classifier
+    from inversion.config import ClassifierConfig
+
+    return {Path(p).parent.name if Path(p).name == "classifier.safetensors" else Path(p).stem:
+            load_classifier(ClassifierConfig(name="project", checkpoint=str(p)), channels, dev) for p in paths}
+
+
+def cmd_probe(args) -> str:
+    return {"fingerprint": _probe_fingerprint, "features": _probe_features, "confidence": _probe_confidence,
+            "novelty": _probe_novelty, "style-shift": _probe_style}[args.probe](args)
+
+
+def _probe_fingerprint(args) -> str:
+    from classifiers.architectures import SEED000_FAMILIES, build_arch
+    from probes import fingerprint as fp
+
+    data = _probe_data(args)
+    settings = fp.FingerprintSettings(epochs=args.epochs, train_logits=args.train_logits, test_logits=args.test_logits)
+    if len(args.family) == 1 and args.family[0] in SEED000_FAMILIES:
+        family = args.family[0]
+        names = SEED000_FAMILIES[family]
+        nets = fp.family_networks(family, data, settings, seed=0)
+        transfer = fp.family_networks(family, data, settings, seed=1)
+        random_nets = fp.family_networks(family, data, settings, seed=0, trained=False)
+    else:
+        frozen = _load_frozen(args.family, data.channels, torch.device("cpu"))
+        names, nets, transfer = list(frozen), list(frozen.values()), None
+        torch.manual_seed(0)
+        random_nets = [build_arch(_arch_of(p), n.num_classes, data.channels) for p, n in zip(args.family, nets)]
+    results = fp.run(nets, data, settings, transfer_nets=transfer, random_nets=random_nets)
+    out = _probe_out(args)
+    fp.plot_curve(results, out / "accuracy_vs_size.png")
+    text = fp.markdown(results, names)
+    (out / "fingerprint.md").write_text(text)
+    _save_results(out, {"networks": names, **results}, _settings(args))
+    return text + f"\n{out}"
+
+
+def _arch_of(path) -> str:
+    from classifiers.checkpoint import read_metadata
+
+    return read_metadata(path)["arch"]
+
+
+def _probe_features(args) -> str:
+    from probes import features as feat
+    from probes.common import outputs, subset
+
+    data = _probe_data(args)
+    models = _load_frozen(args.models, data.channels, torch.device("cpu"))
+    train = subset(data.train, limit=args.train_images, seed=0)
+    test = subset(data.test, limit=args.test_images, seed=0)
+    train_out = {n: (outputs(m, train), outputs(m, train, features=True)) for n, m in models.items()}
+    test_out = {n: (outputs(m, test), outputs(m, test, features=True)) for n, m in models.items()}
+    matrix = feat.run(models, train_out, test_out)
+    out = _probe_out(args)
+    text = feat.markdown(matrix)
+    (out / "features.md").write_text(text)
+    _save_results(out, {"matrix": matrix, "train_images": len(train), "test_images": len(test)}, _settings(args))
+    return text + f"\n{out}"
+
+
+def _probe_confidence(args) -> str:
+    from classifiers.attacks import PGDConfig, pgd
+    from classifiers.evaluate import DEFAULT_THREAT
+    from inversion.data import eval_batches
+    from probes import confidence as conf
+
+    data = _probe_data(args)
+    dev = _device(args)
+    models = _load_frozen(args.classifier, data.channels, dev)
+    norm, eps = DEFAULT_THREAT.get(args.data, ("linf", 8 / 255))
+    attack = PGDConfig(norm=args.norm or norm, eps=args.eps if args.eps is not None else eps, steps=args.steps,
+                       step_size=2.5 * (args.eps if args.eps is not None else eps) / args.steps)
+    results, curves = {}, {"ratio": {}, "margin": {}}
+    g = torch.Generator().manual_seed(0)
+    for name, model in models.items():
+        clean, corrupted = [], []
+        for x, y in eval_batches(data.test, 500, dev, indices=_indices(len(data.test), args.limit)):
+            x_adv = pgd(model, x, y, attack, generator=g)
+            with torch.no_grad():
+                clean.append(model(x).float().cpu())
+                corrupted.append(model(x_adv).float().cpu())
+        clean, corrupted = torch.cat(clean), torch.cat(corrupted)
+        results[name] = conf.summarize(clean, corrupted)
+        for score, fn in conf.SCORES.items():
+            curves[score][name] = (fn(clean), fn(corrupted))
+    out = _probe_out(args)
+    for score in conf.SCORES:
+        conf.plot_cdfs(curves[score], score, out / f"cdf_{score}.png")
+    lines = [f"Clean vs PGD-corrupted test images ({attack.norm}, eps {attack.eps:g}, {attack.steps} steps); "
+             f"clean is the positive class.", "",
+             "| classifier | score | AUROC | corrupted kept at 10% clean rejected | at 20% | median clean | median corrupted |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, r in results.items():
+        for score, v in r.items():
+            lines.append(f"| {name} | {score} | {v['auroc']:.3f} | {v['kept_at_10pct_clean_rejected']:.1%} | "
+                         f"{v['kept_at_20pct_clean_rejected']:.1%} | {v['median_clean']:.3g} | {v['median_corrupted']:.3g} |")
+    text = "\n".join(lines) + "\n"
+    (out / "confidence.md").write_text(text)
+    _save_results(out, {"results": results, "attack": dataclasses.asdict(attack)}, _settings(args))
+    return text + f"\n{out}"
+
+
+def _probe_novelty(args) -> str:
+    from probes import novelty
+
+    data = _probe_data(args)
+    split = tuple(int(v) for v in args.split.split(","))
+    if len(split) != 3:
+        raise UserError("--split takes three class counts, e.g. 4,3,3")
+    settings = novelty.NoveltySettings(split=split, width=args.width, backbone_epochs=args.backbone_epochs,
+                                       backbone_images=args.backbone_images, probe_images=args.probe_images,
+                                       test_images=args.test_images, probe_epochs=args.probe_epochs)
+    results = novelty.run(args.arch, data, settings)
+    out = _probe_out(args)
+    text = novelty.markdown(results, data.classes)
+    (out / "novelty.md").write_text(text)
+    _save_results(out, results, _settings(args))
+    return text + f"\n{out}"
+
+
+def _probe_style(args) -> str:
+    from inversion.grid import table_grid
+    from probes import style_shift
+
+    data = _probe_data(args)
+    dev = _device(args)
+    (name, model), = _load_frozen([args.classifier], data.channels, dev).items()
+    pool = data.test
+    n = min(len(pool), args.pool)
+    settings = style_shift.StyleSettings(pairs=args.pairs, steps=args.steps)
+    results, examples = style_shift.run(model, pool.images[:n], pool.labels[:n], settings, dev)
+    out = _probe_out(args)
+    for condition, cells in examples.items():
+        table_grid(cells, title=f"{condition}: A | style exemplar B | result",
+                   col_labels=["A", "B", "result"]).save(out / f"{condition}.png")
+    text = style_shift.markdown(results, len(data.classes))
+    (out / "style_shift.md").write_text(text)
+    _save_results(out, {"classifier": name, "results": results}, _settings(args))
+    return text + f"\n{out}"
+
+
 # ---------------------------------------------------------------- command line
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name, func, help_text, run=True):
+    def command(name, func, help_text, run=True, device=True):
         s = sub.add_parser(name, help=help_text, description=help_text)
         if run:
             s.add_argument("--run", required=True, help="a run folder (or its snapshot.safetensors)")
             s.add_argument("--out", help="output folder (default: <run>/eval/<command>)")
             s.add_argument("--data-root", help="where the data set lives, if not where the run was trained")
-        s.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when present)")
+        if device:
+            s.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when present)")
         s.set_defaults(func=func)
         return s
 
@@ -496,6 +655,54 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--noise-draws", type=int, default=2)
     s.add_argument("--per-row", type=int, default=4)
     evaluator_args(s, "(optional: adds the feature distance)")
+
+    s = command("probe", cmd_probe, "logit probes from the related work (seeds 000, 001, 002, 004)", run=False,
+                device=False)
+    probes = s.add_subparsers(dest="probe", required=True, metavar="PROBE")
+
+    def probe(name, help_text):
+        ps = probes.add_parser(name, help=help_text, description=help_text)
+        ps.add_argument("--out", help=f"output folder (default runs/probes/{name})")
+        ps.add_argument("--data", default="fashion-mnist", help="data set (default fashion-mnist)")
+        ps.add_argument("--data-root", help="where the data set lives (default data)")
+        ps.add_argument("--device", help="cpu, cuda, ... (default: cuda when present)")
+        return ps
+
+    ps = probe("fingerprint", "which of N networks produced a logit vector? SVMs on raw / normalised logits")
+    ps.add_argument("--family", nargs="+", required=True,
+                    help="seed000-depth, seed000-activation (trained here), or classifier checkpoints")
+    ps.add_argument("--epochs", type=float, default=1.0, help="training epochs of each family member (default 1)")
+    ps.add_argument("--train-logits", type=int, default=2000, help="training images per network for the SVM")
+    ps.add_argument("--test-logits", type=int, default=1000, help="test images per network")
+
+    ps = probe("features", "a linear map from logits back to penultimate features, within and across models")
+    ps.add_argument("--models", nargs="+", required=True, help="classifier checkpoints")
+    ps.add_argument("--train-images", type=int, default=10000)
+    ps.add_argument("--test-images", type=int, default=10000)
+
+    ps = probe("confidence", "top-1/top-2 ratio and margin: clean vs PGD-corrupted inputs")
+    ps.add_argument("--classifier", nargs="+", required=True, help="one or more checkpoints (standard, robust)")
+    ps.add_argument("--attack", choices=["pgd"], default="pgd")
+    ps.add_argument("--norm", choices=["linf", "l2"])
+    ps.add_argument("--eps", type=float, help="radius in [0, 1] pixel units (default: the data set's usual)")
+    ps.add_argument("--steps", type=int, default=20)
+    ps.add_argument("--limit", type=int, default=1000, help="test images (default 1000)")
+
+    ps = probe("novelty", "seen vs novel classes from each layer's activations")
+    ps.add_argument("--arch", default="resnet18", help="backbone architecture (default resnet18)")
+    ps.add_argument("--split", default="4,3,3", help="class counts of sets 1, 2, 3 (default 4,3,3)")
+    ps.add_argument("--width", type=int, default=16)
+    ps.add_argument("--backbone-epochs", type=float, default=2.0)
+    ps.add_argument("--backbone-images", type=int, default=6000)
+    ps.add_argument("--probe-images", type=int, default=2000)
+    ps.add_argument("--test-images", type=int, default=1000)
+    ps.add_argument("--probe-epochs", type=int, default=20)
+
+    ps = probe("style-shift", "Gram-matrix style transfer toward another class: ordinal rank before and after")
+    ps.add_argument("--classifier", required=True)
+    ps.add_argument("--pairs", type=int, default=32, help="pairs per condition (intra-class, inter-class)")
+    ps.add_argument("--steps", type=int, default=150)
+    ps.add_argument("--pool", type=int, default=2000, help="test images to draw pairs from")
 
     s = command("report", cmd_report, "one self-contained HTML page with the results of several runs", run=False)
     s.add_argument("--runs", nargs="+", required=True, help="run folders, shown side by side")

@@ -34,6 +34,17 @@ class VGGSmall(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
 
+    def stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The activations of each of the three stages, then the pooled features."""
+        out, h = [], x
+        for layer in self.body:
+            if isinstance(layer, nn.AdaptiveAvgPool2d):
+                out.append(h)  # the last stage has no max-pool: take it before the global pooling
+            h = layer(h)
+            if isinstance(layer, nn.MaxPool2d):
+                out.append(h)
+        return out + [h]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
 
@@ -73,10 +84,15 @@ class ResNet18(nn.Module):
             cin = cout
         self.linear = nn.Linear(cin, num_classes)
 
+    def stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The stem's output, each of the four stages', then the pooled features."""
+        out = [F.relu(self.bn1(self.conv1(x)))]
+        for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
+            out.append(layer(out[-1]))
+        return out + [F.adaptive_avg_pool2d(out[-1], 1).flatten(1)]
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
-        return F.adaptive_avg_pool2d(out, 1).flatten(1)
+        return self.stages(x)[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(self.features(x))
@@ -103,6 +119,14 @@ class Seed000CNN(nn.Module):
             flat = self._trunk(torch.zeros(1, in_channels, image_size, image_size)).shape[1]
         self.fc1 = nn.Linear(flat, 50)
         self.fc2 = nn.Linear(50, num_classes)
+
+    def stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The activations after each convolution block, then the hidden layer."""
+        out = []
+        for conv in self.convs:
+            x = self.act(F.max_pool2d(conv(x), 2))
+            out.append(x)
+        return out + [self.act(self.fc1(x.flatten(1)))]
 
     def _trunk(self, x: torch.Tensor) -> torch.Tensor:
         for conv in self.convs:

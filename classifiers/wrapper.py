@@ -62,6 +62,10 @@ class FrozenClassifier(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.model(self.preprocess(images))
 
+    def stages(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """Per-stage activations, for this project's architectures (see classifiers/architectures.py)."""
+        return self.model.stages(self.preprocess(images))
+
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """Penultimate features, for networks that expose them (this project's architectures, timm)."""
         x = self.preprocess(images)
