@@ -39,7 +39,7 @@ def auroc(clean: torch.Tensor, corrupted: torch.Tensor) -> float:
 def kept_at_clean_rejection(clean: torch.Tensor, corrupted: torch.Tensor, reject: float) -> float:
     """Share of corrupted inputs scoring at or above the threshold that rejects `reject` of clean ones."""
     threshold = torch.quantile(clean.double(), reject)
-    return float((corrupted.double() >= threshold).float().mean())
+    return float((corrupted.double() >= threshold).double().mean())
 
 
 def summarize(clean_logits: torch.Tensor, corrupted_logits: torch.Tensor) -> dict:

@@ -97,7 +97,7 @@ def run(nets: list, data, settings: FingerprintSettings, transfer_nets: list | N
     test_split = subset(data.test, limit=settings.test_logits, seed=0)
     train = [outputs(n, train_split) for n in nets]
     test = [outputs(n, test_split) for n in nets]
-    results: dict = {"networks": len(nets), "chance": 1 / len(nets), "accuracy": {}, "curve": {}}
+    results: dict = {"chance": 1 / len(nets), "accuracy": {}, "curve": {}}
     for kernel in ("linear", "rbf"):
         for how in NORMALISATIONS:
             key = f"{kernel}/{how}"
