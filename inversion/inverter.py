@@ -55,6 +55,9 @@ class Inverter:
         G = build_generator(cfg.model, meta["num_classes"], meta["resolution"], meta["channels"])
         G.load_state_dict(state)
         if classifier is True:
+            absolute = meta.get("classifier_checkpoint_absolute")
+            if cfg.classifier.checkpoint and not Path(cfg.classifier.checkpoint).exists() and absolute and Path(absolute).exists():
+                cfg.classifier.checkpoint = absolute  # the run was trained from another working folder
             classifier = load_classifier(cfg.classifier, meta["channels"], device)
         elif classifier is False:
             classifier = None

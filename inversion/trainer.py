@@ -142,7 +142,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ one step
     def _d_step(self):
-        t, acc = self.cfg.train, self.accelerator
+        acc = self.accelerator
         images, _ = next(self.stream)
         with torch.no_grad():
             with acc.autocast():
@@ -192,9 +192,12 @@ class Trainer:
 
     def snapshot_meta(self) -> dict:
         info = dataclasses.asdict(self.classifier.info)
+        checkpoint = self.cfg.classifier.checkpoint
         return {"step": self.state.step, "config": to_dict(self.cfg), "channels": self.data.channels,
                 "resolution": self.cfg.data.resolution, "num_classes": self.classifier.num_classes,
-                "classes": self.data.classes, "classifier": info}
+                "classes": self.data.classes, "classifier": info,
+                # The config keeps the path as the user wrote it; this finds it from another folder too.
+                "classifier_checkpoint_absolute": str(Path(checkpoint).resolve()) if checkpoint else None}
 
     def checkpoint(self) -> None:
         save_checkpoint(self.accelerator, self.run_dir, self.state.step, self.cfg.train.keep_checkpoints)

@@ -168,3 +168,21 @@ def test_dry_run_prints_the_resolved_config(tiny_config, capsys):
     assert train.main(["--config", tiny_config, "train.max_steps=77", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "max_steps: 77" in out and "# run folder: runs/tiny" in out
+
+
+def test_inverter_finds_a_relative_classifier_path_from_another_folder(tmp_path, tiny_config, monkeypatch):
+    import train
+    from classifiers import ClassifierInfo, save_classifier
+    from classifiers.architectures import build_arch
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    save_classifier(work / "c.safetensors", build_arch("vgg_small", 10, 3, width=4), "vgg_small", 4,
+                    ClassifierInfo(10, 3, None, [0.5] * 3, [0.5] * 3))
+    monkeypatch.chdir(work)
+    assert train.main(["--config", tiny_config, "runs_dir=runs", "name=rel", "classifier.name=project",
+                       "classifier.checkpoint=c.safetensors", "classifier.num_classes=null", "train.max_steps=2"]) == 0
+    monkeypatch.chdir(elsewhere)
+    inv = Inverter.load(work / "runs" / "rel", device="cpu")
+    assert inv.reconstruct(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)
