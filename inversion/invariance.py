@@ -11,8 +11,9 @@ changes. Images are in [-1, 1]; amounts are in [0, 1] pixel units where they are
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
+
+from . import metrics
 
 
 def _shift(x: torch.Tensor, pixels: int = 3) -> torch.Tensor:
@@ -62,5 +63,5 @@ def probe(transform, x: torch.Tensor, classifier, evaluator, reconstruct) -> dic
         "follows_transform": ((f_r - f_tx).norm(dim=1) < (f_r - f_x).norm(dim=1)).float(),
         "logit_change": (tz - z).norm(dim=1) / z.norm(dim=1).clamp(min=1e-12),
         "top1_changed": (tz.argmax(1) != z.argmax(1)).float(),
-        "image_change": F.mse_loss(tx, x, reduction="none").flatten(1).mean(1),
+        "image_change": metrics.mse(tx, x),  # in [0, 1] pixel units, like every pixel metric
     }
