@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -186,3 +187,19 @@ def test_inverter_finds_a_relative_classifier_path_from_another_folder(tmp_path,
     monkeypatch.chdir(elsewhere)
     inv = Inverter.load(work / "runs" / "rel", device="cpu")
     assert inv.reconstruct(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)
+
+
+def test_bf16_autocast_path_runs_on_cpu(tmp_path, tiny_config):
+    """The GPU default (bf16 autocast via accelerate), exercised on the CPU in a fresh process (accelerate's
+    precision setting is process-wide)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, str(root / "train.py"), "--config", tiny_config, f"runs_dir={tmp_path}",
+                             "train.mixed_precision=bf16", "train.logit_loss_weight=0.1", "train.max_steps=2"],
+                            capture_output=True, text=True, timeout=300, cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    stats = [json.loads(line) for line in (tmp_path / "tiny" / "stats.jsonl").read_text().splitlines()]
+    assert stats[-1]["step"] == 2 and all(v == v for v in stats[-1].values())
+    assert (tmp_path / "tiny" / "snapshot.safetensors").is_file()
