@@ -178,6 +178,24 @@ class Trainer:
         D.requires_grad_(True)
         return fake.detach(), g_loss.detach()
 
+    def train_step(self, step: int, grad_norms: bool = False) -> dict:
+        """num_d_steps D updates, one G update, the EMA update; returns the last values as tensors
+        (no host sync). Gradient norms are computed only when asked for."""
+        t = self.cfg.train
+        grad_d = grad_g = None
+        for _ in range(t.num_d_steps):
+            logits, loss_real, loss_fake, d_real, d_fake = self._d_step()
+            if grad_norms:
+                grad_d = _grad_norm(self.D)
+            self.opt_d.step()
+        fake, g_loss = self._g_step(logits)
+        if grad_norms:
+            grad_g = _grad_norm(self.G)
+        self.opt_g.step()
+        self.ema.update(self.accelerator.unwrap_model(self.G), step)
+        return {"logits": logits, "fake": fake, "loss_real": loss_real, "loss_fake": loss_fake, "g_loss": g_loss,
+                "d_real": d_real, "d_fake": d_fake, "grad_d": grad_d, "grad_g": grad_g}
+
     # ------------------------------------------------------------------ outputs
     @torch.no_grad()
     def write_grid(self, step: int) -> Path:
@@ -215,7 +233,6 @@ class Trainer:
             (self.run_dir / "config.yaml").write_text(dump_yaml(self.cfg))
             self.writer = SummaryWriter(str(self.run_dir / "tb"))
             stats_file = open(self.run_dir / "stats.jsonl", "a")
-        G_unwrapped = acc.unwrap_model(self.G)
         bad_step = torch.full((), -1, dtype=torch.long, device=self.device)  # first step with a non-finite loss
         world_batch = t.batch_size * acc.num_processes
         bar = progress(total=t.max_steps, initial=self.state.step, disable=not main, desc="train")
@@ -227,16 +244,9 @@ class Trainer:
             while self.state.step < t.max_steps:
                 step = self.state.step
                 will_log = (step + 1) % t.log_every == 0 or step + 1 == t.max_steps
-                for _ in range(t.num_d_steps):
-                    logits, loss_real, loss_fake, d_real, d_fake = self._d_step()
-                    grad_d = _grad_norm(self.D) if will_log else None
-                    self.opt_d.step()
-                fake, g_loss = self._g_step(logits)
-                grad_g = _grad_norm(self.G) if will_log else None
-                self.opt_g.step()
-                self.ema.update(G_unwrapped, step)
+                out = self.train_step(step, grad_norms=will_log)
                 self.state.step = step = step + 1
-                finite = torch.isfinite(loss_real + loss_fake + g_loss)
+                finite = torch.isfinite(out["loss_real"] + out["loss_fake"] + out["g_loss"])
                 bad_step = torch.where(~finite & (bad_step < 0), torch.full_like(bad_step, step), bad_step)
 
                 due_log = step % t.log_every == 0 or step == t.max_steps
@@ -254,13 +264,13 @@ class Trainer:
                         f"learning rates (train.g_lr, train.d_lr) or check the classifier's logits")
                 if due_log:
                     with torch.no_grad(), acc.autocast():
-                        agree = (self.classifier(fake).argmax(1) == logits.argmax(1)).float().mean()
+                        out["agree"] = (self.classifier(out["fake"]).argmax(1) == out["logits"].argmax(1)).float().mean()
                     now = time.perf_counter()
-                    values = torch.stack([loss_real, loss_fake, g_loss, d_real, d_fake, agree.float(), grad_d, grad_g])
-                    values = acc.reduce(values.float(), reduction="mean").tolist()
-                    names = ["loss/d_real", "loss/d_fake", "loss/g", "d_out/real", "d_out/fake",
-                             "recon/top1_agreement", "grad_norm/d", "grad_norm/g"]
-                    record = dict(zip(names, values))
+                    names = {"loss/d_real": "loss_real", "loss/d_fake": "loss_fake", "loss/g": "g_loss",
+                             "d_out/real": "d_real", "d_out/fake": "d_fake", "recon/top1_agreement": "agree",
+                             "grad_norm/d": "grad_d", "grad_norm/g": "grad_g"}
+                    values = torch.stack([out[k].float() for k in names.values()])
+                    record = dict(zip(names, acc.reduce(values, reduction="mean").tolist()))
                     record["images_per_s"] = (step - last_step) * world_batch * t.num_d_steps / max(now - last_time, 1e-9)
                     last_time, last_step = now, step
                     if main:
