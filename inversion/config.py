@@ -129,6 +129,8 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             raise UserError(f"{where}: expected a list, got {value!r}")
         (item,) = typing.get_args(tp)
         return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if tp is str and isinstance(value, bool):
+        return "yes" if value else "no"  # YAML 1.1 reads a bare no/yes (as in mixed_precision: no) as a bool
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp is float and isinstance(value, str):

@@ -23,6 +23,10 @@ def test_unknown_keys_and_wrong_types_are_errors():
     assert from_dict(Config, {"train": {"g_lr": 1}}).train.g_lr == 1.0  # int widened to float
 
 
+def test_yaml_no_stays_a_string_where_a_string_is_expected():
+    assert load_config(Config, None, ["train.mixed_precision=no"]).train.mixed_precision == "no"
+
+
 def test_override_syntax_is_checked():
     with pytest.raises(UserError, match="key=value"):
         parse_overrides(["train.max_steps"])
