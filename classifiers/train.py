@@ -159,7 +159,7 @@ class ClassifierTrainer:
 
     def _step_generator(self, step: int, salt: int) -> torch.Generator:
         # Augmentation and attack start points depend on (seed, step, rank) only: identical after a resume.
-        return torch.Generator().manual_seed(((self.cfg.seed * 1_000_003 + step) * 64 + self.acc.process_index) * 4 + salt)
+        return torch.Generator().manual_seed((((self.cfg.seed * 1_000_003 + step) * 64 + self.acc.process_index) * 4 + salt) % 2**63)
 
     def train_step(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         cfg, acc = self.cfg, self.acc

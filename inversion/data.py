@@ -267,7 +267,7 @@ class BatchStream:
         images = to_model_range(images.to(self.device, non_blocking=True))
         labels = labels.to(self.device, non_blocking=True)
         if self.hflip:
-            g = torch.Generator().manual_seed(((self.seed * 1_000_003 + self.epoch) * 1_000_003 + self.batch) * 64 + self.rank)
+            g = torch.Generator().manual_seed((((self.seed * 1_000_003 + self.epoch) * 1_000_003 + self.batch) * 64 + self.rank) % 2**63)
             flip = (torch.rand(images.shape[0], generator=g) < 0.5).to(self.device)
             images = torch.where(flip[:, None, None, None], images.flip(-1), images)
         self.batch += 1
