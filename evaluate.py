@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -134,7 +133,7 @@ def cmd_fidelity(args) -> str:
 def cmd_baseline(args) -> str:
     from inversion.config import Config, load_config
 
-    overrides = [f"classifier.name=project", f"classifier.checkpoint={args.classifier}", *args.overrides]
+    overrides = ["classifier.name=project", f"classifier.checkpoint={args.classifier}", *args.overrides]
     if args.data_root:
         overrides.append(f"data.root={args.data_root}")
     cfg = load_config(Config, args.config, overrides)

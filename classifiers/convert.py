@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = ClassifierConfig(name=args.source, checkpoint=args.checkpoint, trust_checkpoint=args.trust_checkpoint)
         arch = project_arch(args.source)
         frozen = load_classifier(cfg, data_channels=3)
-        width = getattr(frozen.model, "conv1").weight.shape[0] if arch == "resnet18" else None
+        width = frozen.model.conv1.weight.shape[0] if arch == "resnet18" else None
         save_classifier(args.out, frozen.model, arch, width, frozen.info,
                         {"converted_from": frozen.info.source, "resolution": frozen.info.input_size})
     except UserError as err:
