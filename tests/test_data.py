@@ -101,3 +101,37 @@ def test_flips_are_reproducible():
     assert torch.equal(x, y)
     flipped = (x != to_model_range(ds.images)).flatten(1).any(1)
     assert 0 < flipped.sum() < 8
+
+
+def test_cifar_loader_converts_torchvision_arrays(monkeypatch):
+    """The CIFAR path with torchvision's dataset class replaced by a stand-in (no download here)."""
+    import torchvision
+
+    class FakeCIFAR10:
+        classes = ["airplane", "automobile"]
+
+        def __init__(self, root, train, download):
+            n = 6 if train else 4
+            self.data = np.arange(n * 32 * 32 * 3, dtype=np.uint64).reshape(n, 32, 32, 3).astype(np.uint8)
+            self.targets = [i % 2 for i in range(n)]
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", FakeCIFAR10)
+    data = load_data(DataConfig(name="cifar10", download=False))
+    assert data.channels == 3 and data.classes == ["airplane", "automobile"]
+    assert data.train.images.shape == (6, 3, 32, 32) and data.test.labels.tolist() == [0, 1, 0, 1]
+    fake = FakeCIFAR10("", True, False)
+    assert torch.equal(data.train.images[2].permute(1, 2, 0), torch.from_numpy(fake.data[2]))  # HWC -> CHW
+    small = load_data(DataConfig(name="cifar10", download=False, resolution=64))
+    assert small.train.images.shape == (6, 3, 64, 64)
+
+
+def test_missing_cifar_says_how_to_get_it(monkeypatch):
+    import torchvision
+
+    class Missing:
+        def __init__(self, root, train, download):
+            raise RuntimeError("Dataset not found or corrupted. You can use download=True to download it")
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR100", Missing)
+    with pytest.raises(data_module.UserError, match="not found under data .*set data.root"):
+        load_data(DataConfig(name="cifar100", download=False))
