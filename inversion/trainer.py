@@ -82,8 +82,12 @@ def measure_logit_statistics(classifier: FrozenClassifier, dataset, limit: int, 
 
 
 def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])) if grads else torch.zeros(())
+    """The global L2 norm of the module's gradients, on its device (no host sync)."""
+    params = list(module.parameters())
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return torch.zeros((), device=params[0].device)
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))
 
 
 class Trainer:
