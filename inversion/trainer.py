@@ -149,6 +149,8 @@ class Trainer:
         acc = self.accelerator
         images, _ = next(self.stream)
         with torch.no_grad():
+            # Under bf16 autocast on a GPU, as the rest of the step (a ResNet-152 at 224 px is not cheap);
+            # Inverter.logits computes fp32 logits later: they differ by bf16 rounding only.
             with acc.autocast():
                 logits = self.classifier(images).float()
             noise = torch.randn(images.shape[0], self.cfg.model.g.dim_noise, device=self.device)
