@@ -438,7 +438,7 @@ def cmd_probe(args) -> str:
 
 
 def _probe_fingerprint(args) -> str:
-    from classifiers.architectures import SEED000_FAMILIES, build_arch
+    from classifiers.architectures import SEED000_FAMILIES
     from probes import fingerprint as fp
 
     data = _probe_data(args)
@@ -453,7 +453,7 @@ def _probe_fingerprint(args) -> str:
         frozen = _load_frozen(args.family, data.channels, torch.device("cpu"))
         names, nets, transfer = list(frozen), list(frozen.values()), None
         torch.manual_seed(0)
-        random_nets = [build_arch(_arch_of(p), n.num_classes, data.channels) for p, n in zip(args.family, nets)]
+        random_nets = [_random_twin(p, n.num_classes, data.channels) for p, n in zip(args.family, nets)]
     results = fp.run(nets, data, settings, transfer_nets=transfer, random_nets=random_nets)
     out = _probe_out(args)
     fp.plot_curve(results, out / "accuracy_vs_size.png")
@@ -463,10 +463,13 @@ def _probe_fingerprint(args) -> str:
     return text + f"\n{out}"
 
 
-def _arch_of(path) -> str:
+def _random_twin(path, num_classes: int, channels: int):
+    """The checkpoint's architecture (same width) with random weights."""
+    from classifiers.architectures import build_arch
     from classifiers.checkpoint import read_metadata
 
-    return read_metadata(path)["arch"]
+    meta = read_metadata(path)
+    return build_arch(meta["arch"], num_classes, channels, meta.get("width"), image_size=meta.get("resolution") or 32)
 
 
 def _probe_features(args) -> str:
