@@ -18,7 +18,6 @@ classified, say). Definitions of each metric: `inversion/metrics.py`. Columns:
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -45,13 +44,11 @@ class Collected:
     f_recon: torch.Tensor  # ... and of the noise-0 reconstructions
     originals: torch.Tensor  # uint8
     recons: torch.Tensor  # uint8, noise = 0
-    seconds: float
 
 
 @torch.no_grad()
 def collect(reconstruct: Reconstruct, classifier, evaluator, dataset, indices: torch.Tensor | None = None,
             noise_draws: int = 3, batch_size: int = 500, lpips_model=None, device="cpu", desc: str = "fidelity") -> Collected:
-    start = time.perf_counter()
     indices = torch.arange(len(dataset)) if indices is None else indices
     keep: dict[str, list] = {k: [] for k in ("labels", "pred", "f_src", "f_rec", "orig", "rec")}
     values: dict[str, list] = {}
@@ -92,7 +89,6 @@ def collect(reconstruct: Reconstruct, classifier, evaluator, dataset, indices: t
         labels=torch.cat(keep["labels"]), classifier_pred=torch.cat(keep["pred"]),
         values={k: torch.cat(v) for k, v in values.items()}, f_source=torch.cat(keep["f_src"]),
         f_recon=torch.cat(keep["f_rec"]), originals=torch.cat(keep["orig"]), recons=torch.cat(keep["rec"]),
-        seconds=time.perf_counter() - start,
     )
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from .data import to_uint8
+
 EXTRACTOR = "logit-inversion-evaluator"
 
 
@@ -23,7 +25,7 @@ class _UInt8Images(Dataset):
     def __init__(self, images: torch.Tensor):
         images = images.cpu()
         if images.dtype != torch.uint8:
-            images = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+            images = to_uint8(images)
         self.images = images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
 
     def __len__(self) -> int:

@@ -92,7 +92,7 @@ def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
 
 class Trainer:
     def __init__(self, cfg: Config, run_dir: Path, resume: bool = False):
-        self.cfg, self.run_dir, self.resume = cfg, Path(run_dir), resume
+        self.cfg, self.run_dir = cfg, Path(run_dir)
         t = cfg.train
         self.accelerator = Accelerator(mixed_precision=mixed_precision(t.mixed_precision))
         acc = self.accelerator

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -82,14 +81,6 @@ def final_linear(model: nn.Module) -> nn.Linear:
     if hasattr(model, "get_classifier") and isinstance(model.get_classifier(), nn.Linear):
         return model.get_classifier()
     raise TypeError(f"cannot find the final linear layer of {type(model).__name__}")
-
-
-def save_json(path: Path, data) -> Path:
-    import json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1) + "\n")
-    return path
 
 
 def pyplot():

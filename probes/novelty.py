@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -169,6 +168,3 @@ def markdown(results: dict, class_names: list[str]) -> str:
         lines.append("")
     return "\n".join(lines)
 
-
-def best_test_accuracy(results: dict, key: str = "fine-tuned") -> float:
-    return float(np.max([max(r["mlp_test_acc"], r["conv_test_acc"]) for r in results["layers"][key]]))
