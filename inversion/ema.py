@@ -17,16 +17,15 @@ class EMA:
     def __init__(self, model: nn.Module, decay: float = 0.999, start: int = 0):
         self.decay, self.start = decay, start
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
+        # A deep copy lists its tensors in the source's order: pair them once, not at every step.
+        self._params = list(self.model.parameters())
+        self._buffers = list(self.model.buffers())
 
     @torch.no_grad()
     def update(self, model: nn.Module, step: int) -> None:
         decay = self.decay if step >= self.start else 0.0
-        ema_params = dict(self.model.named_parameters())
-        for name, param in model.named_parameters():
-            ema_params[name].lerp_(param.detach(), 1.0 - decay)
-        ema_buffers = dict(self.model.named_buffers())
-        for name, buf in model.named_buffers():
-            ema_buffers[name].copy_(buf)
+        torch._foreach_lerp_(self._params, [p.detach() for p in model.parameters()], 1.0 - decay)
+        torch._foreach_copy_(self._buffers, list(model.buffers()))
 
     def state_dict(self) -> dict:
         return {"decay": self.decay, "start": self.start, "model": self.model.state_dict()}
