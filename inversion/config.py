@@ -85,6 +85,10 @@ class TrainConfig:
     ema_start: int = 1000  # before this step the EMA copy simply follows G
     logit_loss_weight: float = 0.0  # ablation: MSE between phi(G(z)) and z (standardised); off in the paper
     mixed_precision: str = "auto"  # auto (bf16 on GPU, fp32 on CPU) | no | bf16
+    channels_last: str = "auto"  # auto (on GPU) | yes | no: NHWC convolutions for G, D and the real images
+    fused_adam: str = "auto"  # auto (on GPU) | yes | no: one fused kernel per optimiser step
+    compile: str = "no"  # no | default | reduce-overhead (adds CUDA graphs) | max-autotune: torch.compile G and D
+    compile_backend: str = "inductor"  # torch.compile backend when compile is not "no"
     seed: int = 0
     logit_stats_samples: int = 50000  # training images used to measure the logit statistics
     log_every: int = 50

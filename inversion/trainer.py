@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import TorchDynamoPlugin, set_seed
 
 from classifiers import FrozenClassifier, load_classifier
 
@@ -54,6 +54,27 @@ def mixed_precision(setting: str) -> str:
         raise UserError(f"train.mixed_precision must be auto, no or bf16, not {setting!r} (fp16 needs loss "
                         f"scaling that this GAN loop does not do; bf16 does not need it)")
     return setting
+
+
+def switch(setting: str, key: str, cuda: bool) -> bool:
+    """An auto/yes/no setting: auto means on a GPU only."""
+    if setting not in ("auto", "yes", "no"):
+        raise UserError(f"train.{key} must be auto, yes or no, not {setting!r}")
+    return cuda if setting == "auto" else setting == "yes"
+
+
+COMPILE_MODES = ("no", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+def dynamo_plugin(mode: str, backend: str) -> TorchDynamoPlugin | None:
+    """accelerate's torch.compile settings for G and D, or None for eager."""
+    if mode not in COMPILE_MODES:
+        raise UserError(f"train.compile must be one of {', '.join(COMPILE_MODES)}, not {mode!r}")
+    if mode == "no":
+        return None
+    # Static shapes: D sees 2B images (real and fake in one call) and B images (G's step), G always B
+    # noise vectors; two fixed shapes compile faster than one dynamic one and allow CUDA graphs.
+    return TorchDynamoPlugin(backend=backend.upper(), mode=mode if backend == "inductor" else None, dynamic=False)
 
 
 @torch.no_grad()
@@ -94,9 +115,14 @@ class Trainer:
     def __init__(self, cfg: Config, run_dir: Path, resume: bool = False):
         self.cfg, self.run_dir = cfg, Path(run_dir)
         t = cfg.train
-        self.accelerator = Accelerator(mixed_precision=mixed_precision(t.mixed_precision))
+        self.accelerator = Accelerator(mixed_precision=mixed_precision(t.mixed_precision),
+                                       dynamo_plugin=dynamo_plugin(t.compile, t.compile_backend))
         acc = self.accelerator
         self.device = acc.device
+        cuda = self.device.type == "cuda"
+        self.channels_last = switch(t.channels_last, "channels_last", cuda)
+        # CUDA graphs replay fixed memory: each step must tell them where an iteration begins.
+        self.cuda_graphs = t.compile in ("reduce-overhead", "max-autotune") and cuda
 
         self.data = load_data(cfg.data)
         self.classifier = load_classifier(cfg.classifier, self.data.channels, self.device)
@@ -122,9 +148,14 @@ class Trainer:
             G.logit_norm.set_statistics(mean, std)
             D.logit_norm.set_statistics(mean, std)
         G, D = G.to(self.device), D.to(self.device)
+        if self.channels_last:
+            # Convolution weights in NHWC make cuDNN pick its NHWC kernels (tensor cores need no
+            # transposes); the layout follows through spectral norm's weight / sigma.
+            G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
         self.ema = EMA(G, decay=t.ema_decay, start=t.ema_start)
-        opt_g = torch.optim.Adam(G.parameters(), lr=t.g_lr, betas=tuple(t.betas), eps=t.adam_eps)
-        opt_d = torch.optim.Adam(D.parameters(), lr=t.d_lr, betas=tuple(t.betas), eps=t.adam_eps)
+        fused = switch(t.fused_adam, "fused_adam", cuda)
+        opt_g = torch.optim.Adam(G.parameters(), lr=t.g_lr, betas=tuple(t.betas), eps=t.adam_eps, fused=fused)
+        opt_d = torch.optim.Adam(D.parameters(), lr=t.d_lr, betas=tuple(t.betas), eps=t.adam_eps, fused=fused)
         self.G, self.D, self.opt_g, self.opt_d = acc.prepare(G, D, opt_g, opt_d)
         acc.register_for_checkpointing(self.ema, self.state)
 
@@ -148,6 +179,8 @@ class Trainer:
     def _d_step(self):
         acc = self.accelerator
         images, _ = next(self.stream)
+        if self.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
         with torch.no_grad():
             # Under bf16 autocast on a GPU, as the rest of the step (a ResNet-152 at 224 px is not cheap);
             # Inverter.logits computes fp32 logits later: they differ by bf16 rounding only.
@@ -189,6 +222,8 @@ class Trainer:
         (no host sync). Gradient norms are computed only when asked for."""
         t = self.cfg.train
         grad_d = grad_g = None
+        if self.cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()
         for _ in range(t.num_d_steps):
             logits, loss_real, loss_fake, d_real, d_fake = self._d_step()
             if grad_norms:

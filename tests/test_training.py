@@ -202,3 +202,60 @@ def test_bf16_autocast_path_runs_on_cpu(tmp_path, tiny_config):
     stats = [json.loads(line) for line in (tmp_path / "tiny" / "stats.jsonl").read_text().splitlines()]
     assert stats[-1]["step"] == 2 and all(v == v for v in stats[-1].values())
     assert (tmp_path / "tiny" / "snapshot.safetensors").is_file()
+
+
+def test_compile_trains_the_same_networks(run_tiny, tmp_path, tiny_config):
+    """torch.compile of G and D through accelerate (the aot_eager backend traces them as inductor would,
+    without its minutes of C++ compilation on a CPU) changes speed, not results. A fresh process, since
+    accelerate's compile setting is process-wide."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, str(root / "train.py"), "--config", tiny_config, f"runs_dir={tmp_path}",
+                             "name=compiled", "train.compile=default", "train.compile_backend=aot_eager"],
+                            capture_output=True, text=True, timeout=300, cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    code, eager = run_tiny(name="eager")
+    assert code == 0
+    a, b = load_file(str(eager / "snapshot.safetensors")), load_file(str(tmp_path / "compiled" / "snapshot.safetensors"))
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(b[key], a[key], rtol=1e-4, atol=1e-6, msg=key)
+
+
+def test_channels_last_and_fused_adam(tmp_path, tiny_config):
+    """The settings reach the networks and the optimisers, NHWC networks compute what NCHW ones do, and a
+    step with both runs. (Whole training runs are not compared: Adam with beta1 = 0 moves each weight by
+    about lr * sign(gradient) at first, so rounding flips the steps of weights whose gradient is near 0.)"""
+    import copy
+
+    cfg = load_config(Config, tiny_config, [f"runs_dir={tmp_path}", "name=nhwc", "train.channels_last=yes",
+                                            "train.fused_adam=yes"])
+    trainer = Trainer(cfg, tmp_path / "nhwc")
+    assert trainer.opt_g.optimizer.defaults["fused"] and trainer.opt_d.optimizer.defaults["fused"]
+    for module in (trainer.G, trainer.D):
+        weights = [p for name, p in module.named_parameters() if p.dim() == 4]
+        assert weights and all(w.is_contiguous(memory_format=torch.channels_last) for w in weights)
+        reference = copy.deepcopy(module).to(memory_format=torch.contiguous_format).eval()
+        module.eval()
+        logits = torch.randn(4, 10)
+        if module is trainer.G:
+            noise = torch.randn(4, cfg.model.g.dim_noise)
+            torch.testing.assert_close(module(noise, logits), reference(noise, logits), rtol=1e-4, atol=1e-5)
+        else:
+            images = torch.randn(4, 3, 32, 32)
+            torch.testing.assert_close(module(images.contiguous(memory_format=torch.channels_last), logits),
+                                       reference(images, logits), rtol=1e-4, atol=1e-5)
+        module.train()
+    before = [p.detach().clone() for p in trainer.G.parameters()]
+    out = trainer.train_step(0)
+    assert all(torch.isfinite(out[k]) for k in ("loss_real", "loss_fake", "g_loss"))
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.G.parameters()))
+
+
+def test_speed_settings_are_checked(run_tiny, capsys):
+    assert run_tiny("train.channels_last=maybe")[0] == 2
+    assert "train.channels_last must be auto, yes or no" in capsys.readouterr().err
+    assert run_tiny("train.compile=fast")[0] == 2
+    assert "train.compile must be one of no, default, reduce-overhead" in capsys.readouterr().err

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The reference experiment (DESIGN.md section 4) end to end on Fashion-MNIST: a standard and a
+# robust classifier of one architecture, an independent evaluator, one inverter against each
+# classifier (same config, same budget), both baselines, every evaluate.py table and the probes'
+# headline numbers. Everything lands in ROOT; ROOT/timings.tsv holds each step's wall time and
+# command, ROOT/logs/ each step's output.
+#
+#   bash experiments/fmnist_reference.sh cpu [ROOT]    # 2-core CPU sizes (about an hour)
+#   bash experiments/fmnist_reference.sh gpu [ROOT]    # the GPU configs (configs/fmnist.yaml)
+#
+# On the CPU the standard and the robust track run side by side, one thread each: these networks
+# are too small for two threads to help one job, so two jobs finish sooner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PROFILE=${1:?usage: fmnist_reference.sh cpu|gpu [ROOT]}
+ROOT=${2:-runs/reference-$PROFILE}
+PY=${PY:-.venv/bin/python}
+[ -x "$PY" ] || PY=python3
+export HF_HUB_OFFLINE=1
+
+case "$PROFILE" in
+  cpu)
+    CLS_STD=configs/classifiers/fmnist_cpu.yaml
+    CLS_ROBUST=configs/classifiers/fmnist_cpu_robust.yaml
+    CLS_EVAL=configs/classifiers/fmnist_cpu_evaluator.yaml
+    INVERTER=configs/fmnist_cpu.yaml
+    TRAIN=("$PY" train.py)
+    export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+    PARALLEL=1
+    DECODER_STEPS=4000
+    ;;
+  gpu)
+    CLS_STD=configs/classifiers/fmnist_resnet18.yaml
+    CLS_ROBUST=configs/classifiers/fmnist_resnet18_robust.yaml
+    CLS_EVAL=configs/classifiers/fmnist_evaluator.yaml
+    INVERTER=configs/fmnist.yaml
+    TRAIN=(accelerate launch --num_processes 1 train.py)
+    PARALLEL=0
+    DECODER_STEPS=10000
+    ;;
+  *) echo "unknown profile '$PROFILE' (cpu or gpu)" >&2; exit 2 ;;
+esac
+
+mkdir -p "$ROOT/logs"
+rm -f "$ROOT/FAILED"
+TIMINGS="$ROOT/timings.tsv"
+[ -f "$TIMINGS" ] || printf "step\tseconds\tcommand\n" > "$TIMINGS"
+{ date -u; uname -a; "$PY" -c "import torch; print('torch', torch.__version__, 'cuda' if torch.cuda.is_available() else 'cpu', torch.cuda.get_device_name() if torch.cuda.is_available() else '', torch.get_num_threads(), 'threads')"; } > "$ROOT/hardware.txt"
+
+# step NAME CMD...: run CMD once (skipped when NAME already finished, so a rerun resumes), log its
+# output to logs/NAME.log and its wall time to timings.tsv.
+step() {
+  local name=$1; shift
+  if grep -q "^$name	" "$TIMINGS"; then echo "[skip] $name (done)"; return 0; fi
+  echo "[$(date +%H:%M:%S)] $name"
+  local start=$SECONDS
+  if ! "$@" > "$ROOT/logs/$name.log" 2>&1; then
+    touch "$ROOT/FAILED"; echo "FAILED: $name (see $ROOT/logs/$name.log)" >&2; tail -n 20 "$ROOT/logs/$name.log" >&2; return 1
+  fi
+  printf "%s\t%d\t%s\n" "$name" "$((SECONDS - start))" "$*" >> "$TIMINGS"
+}
+
+CLS="$ROOT/classifiers"
+EVAL="$CLS/evaluator/classifier.safetensors"
+
+# classifier NAME CONFIG: robust training ends with PGD-20 at its own eps on the whole test split;
+# the standard classifier gets the same attack from classifiers.evaluate.
+classifier() {
+  step "classifier-$1" "$PY" -m classifiers.train --config "$2" name="$1" runs_dir="$CLS"
+  if [ "$1" = std ]; then
+    step "classifier-$1-pgd20" "$PY" -m classifiers.evaluate "$CLS/$1/classifier.safetensors" --norm linf --eps 0.1 --steps 20
+  fi
+}
+
+wait_for_evaluator() {
+  until grep -q "^classifier-evaluator	" "$TIMINGS"; do
+    [ ! -f "$ROOT/FAILED" ] || return 1
+    sleep 20
+  done
+}
+
+# track KIND: classifier, inverter, baselines and every evaluate.py command for one classifier.
+track() {
+  local kind=$1 ckpt="$CLS/$1/classifier.safetensors" run="$ROOT/$1"
+  step "inverter-$kind" "${TRAIN[@]}" --config "$INVERTER" name="$kind" runs_dir="$ROOT" classifier.checkpoint="$ckpt"
+  step "decoder-$kind" "$PY" evaluate.py baseline decoder --classifier "$ckpt" --config "$INVERTER" \
+    --out "$ROOT/decoder-$kind" --steps "$DECODER_STEPS"
+  wait_for_evaluator
+  step "grid-$kind" "$PY" evaluate.py grid --run "$run" --n 32 --noise-draws 3
+  step "fidelity-$kind" "$PY" evaluate.py fidelity --run "$run" --evaluator "$EVAL"
+  step "fidelity-decoder-$kind" "$PY" evaluate.py fidelity --run "$ROOT/decoder-$kind" --evaluator "$EVAL"
+  step "optimize-$kind" "$PY" evaluate.py baseline optimize --classifier "$ckpt" --evaluator "$EVAL" \
+    --config "$INVERTER" --limit 1000 --out "$ROOT/optimize-$kind"
+  step "fidelity-limit1000-$kind" "$PY" evaluate.py fidelity --run "$run" --evaluator "$EVAL" --limit 1000 \
+    --out "$run/eval/fidelity-limit1000"
+  for edit in shift scale noise interpolate swap-top2; do
+    step "manipulate-$edit-$kind" "$PY" evaluate.py manipulate --run "$run" --edit "$edit" --evaluator "$EVAL"
+  done
+  step "invariance-$kind" "$PY" evaluate.py invariance --run "$run" --evaluator "$EVAL"
+  step "adversarial-$kind" "$PY" evaluate.py adversarial --run "$run" --evaluator "$EVAL"
+  step "ood-digits-$kind" "$PY" evaluate.py ood --run "$run" --images sklearn-digits
+  step "ood-photos-$kind" "$PY" evaluate.py ood --run "$run" --images skimage-samples
+}
+
+if [ "$PARALLEL" = 1 ]; then
+  ( classifier std "$CLS_STD"; classifier evaluator "$CLS_EVAL"; track std ) &
+  std_pid=$!
+  ( classifier robust "$CLS_ROBUST"; track robust ) &
+  robust_pid=$!
+  wait "$std_pid"; wait "$robust_pid"
+  unset OMP_NUM_THREADS MKL_NUM_THREADS
+else
+  classifier std "$CLS_STD"; classifier robust "$CLS_ROBUST"; classifier evaluator "$CLS_EVAL"
+  track std; track robust
+fi
+
+step report "$PY" evaluate.py report --runs "$ROOT/std" "$ROOT/robust" --out "$ROOT/report" \
+  --title "Fashion-MNIST reference experiment ($PROFILE)"
+P="$ROOT/probes"
+step probe-fingerprint "$PY" evaluate.py probe fingerprint --family seed000-activation --epochs 1 \
+  --train-logits 1000 --test-logits 500 --out "$P/fingerprint"
+step probe-features "$PY" evaluate.py probe features --models "$CLS/std/classifier.safetensors" \
+  "$CLS/robust/classifier.safetensors" "$EVAL" --train-images 5000 --test-images 2000 --out "$P/features"
+step probe-confidence "$PY" evaluate.py probe confidence --classifier "$CLS/std/classifier.safetensors" \
+  "$CLS/robust/classifier.safetensors" --limit 1000 --steps 20 --out "$P/confidence"
+step probe-novelty "$PY" evaluate.py probe novelty --arch vgg_small --width 8 --backbone-epochs 1 \
+  --backbone-images 4000 --probe-images 1000 --test-images 500 --probe-epochs 5 --out "$P/novelty"
+for kind in std robust; do
+  step "probe-style-shift-$kind" "$PY" evaluate.py probe style-shift --classifier "$CLS/$kind/classifier.safetensors" \
+    --pairs 32 --steps 100 --out "$P/style-shift-$kind"
+done
+echo "done: $ROOT (timings in $TIMINGS, report in $ROOT/report/)"
