@@ -21,6 +21,18 @@ from .errors import UserError
 from .generator import Generator, build_generator
 
 
+def _find_classifier(checkpoint: str, snapshot: Path, meta: dict) -> str:
+    """The classifier file as the config names it; else where it was when the run was trained (the run
+    was trained from another working folder); else beside the snapshot (shipped together)."""
+    if not checkpoint or Path(checkpoint).exists():
+        return checkpoint
+    absolute = meta.get("classifier_checkpoint_absolute")
+    if absolute and Path(absolute).exists():
+        return absolute
+    beside = (snapshot if snapshot.is_dir() else snapshot.parent) / checkpoint
+    return str(beside) if not Path(checkpoint).is_absolute() and beside.exists() else checkpoint
+
+
 class Inverter:
     def __init__(self, generator: Generator, classifier: FrozenClassifier | None, meta: dict):
         self.generator = generator.eval()
@@ -55,9 +67,7 @@ class Inverter:
         G = build_generator(cfg.model, meta["num_classes"], meta["resolution"], meta["channels"])
         G.load_state_dict(state)
         if classifier is True:
-            absolute = meta.get("classifier_checkpoint_absolute")
-            if cfg.classifier.checkpoint and not Path(cfg.classifier.checkpoint).exists() and absolute and Path(absolute).exists():
-                cfg.classifier.checkpoint = absolute  # the run was trained from another working folder
+            cfg.classifier.checkpoint = _find_classifier(cfg.classifier.checkpoint, Path(path), meta)
             classifier = load_classifier(cfg.classifier, meta["channels"], device)
         elif classifier is False:
             classifier = None

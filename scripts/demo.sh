@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make demo`. With the shipped networks in checkpoints/fmnist/ (the usual case): reconstruct
+# Fashion-MNIST test images from the logits of the standard and the robust classifier, score them on
+# 1,000 test images and write one HTML report, in a few CPU minutes. Without them: train a small
+# classifier and a CPU-sized inverter, as before the networks were shipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+export HF_HUB_OFFLINE=1
+SHIPPED=checkpoints/fmnist
+OUT=demo
+
+if [ -f "$SHIPPED/inverter-std.safetensors" ] && [ -f "$SHIPPED/inverter-robust.safetensors" ] \
+   && [ -f "$SHIPPED/evaluator.safetensors" ]; then
+  rm -rf "$OUT"
+  for kind in std robust; do
+    run="$SHIPPED/inverter-$kind.safetensors"
+    echo "== the $kind classifier's inverter ($run)"
+    "$PY" evaluate.py grid --run "$run" --n 32 --noise-draws 3 --out "$OUT/$kind/eval/grid"
+    "$PY" evaluate.py fidelity --run "$run" --evaluator "$SHIPPED/evaluator.safetensors" --limit 1000 \
+      --out "$OUT/$kind/eval/fidelity-1000"
+    "$PY" evaluate.py manipulate --run "$run" --edit interpolate --evaluator "$SHIPPED/evaluator.safetensors" \
+      --out "$OUT/$kind/eval/manipulate-interpolate"
+  done
+  "$PY" evaluate.py report --runs "$OUT/std" "$OUT/robust" --out "$OUT/report" \
+    --title "make demo: the shipped Fashion-MNIST inverters"
+  echo
+  echo "grids (each test image, its reconstruction at noise 0, then 3 noise draws): $OUT/std/eval/grid/grid.png $OUT/robust/eval/grid/grid.png"
+  echo "fidelity on 1,000 test images: $OUT/std/eval/fidelity-1000/fidelity.md $OUT/robust/eval/fidelity-1000/fidelity.md"
+  echo "everything side by side: $OUT/report/index.html"
+else
+  echo "no shipped networks in $SHIPPED/: training a small classifier and a CPU-sized inverter instead"
+  CLASSIFIER=runs/classifiers/fmnist_vgg_small/classifier.safetensors
+  [ -f "$CLASSIFIER" ] || "$PY" -m classifiers.train --config configs/classifiers/fmnist_vgg_small.yaml
+  rm -rf runs/demo
+  "$PY" train.py --config configs/demo.yaml
+  echo
+  echo "demo grid (each original followed by two reconstructions from its logits): $(ls runs/demo/samples/*.png | tail -n 1)"
+  echo "all grids: runs/demo/samples/   snapshot: runs/demo/snapshot.safetensors   logs: tensorboard --logdir runs/demo/tb"
+fi

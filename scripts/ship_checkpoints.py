@@ -1,0 +1,151 @@
+"""Copy the reference experiment's five networks into checkpoints/<data set>/, ready to commit.
+
+    python scripts/ship_checkpoints.py runs/reference-cpu --out checkpoints/fmnist
+
+Takes ROOT/classifiers/{std,robust,evaluator}/classifier.safetensors and the snapshots ROOT/{std,robust}
+(as experiments/fmnist_reference.sh lays them out) and writes
+
+    classifier-std.safetensors  classifier-robust.safetensors  evaluator.safetensors
+    inverter-std.safetensors    inverter-robust.safetensors    README.md (what each file is, measured)
+
+Each file is stored in half precision when that is lossless enough on the first --images test images,
+else in fp32: a classifier must keep every top-1 and move no logit by more than 1% of the logits'
+standard deviation; an inverter must move no reconstructed pixel by more than 2/255. The inverters name
+their classifier by file name, and Inverter.load finds it beside the snapshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from classifiers.checkpoint import FORMAT, read_metadata  # noqa: E402
+from classifiers.load import load_classifier  # noqa: E402
+from inversion.checkpoint import SNAPSHOT_FORMAT, load_snapshot  # noqa: E402
+from inversion.config import ClassifierConfig, DataConfig  # noqa: E402
+from inversion.data import eval_batches, load_data  # noqa: E402
+from inversion.inverter import Inverter  # noqa: E402
+
+LOGIT_TOLERANCE = 0.01  # of the logits' standard deviation
+PIXEL_TOLERANCE = 2 / 255  # in [0, 1] pixel units
+
+
+def half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def write(path: Path, state: dict, header: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=header)
+    os.replace(tmp, path)
+
+
+def classifier_logits(path: Path, images: torch.Tensor) -> torch.Tensor:
+    model = load_classifier(ClassifierConfig(name="project", checkpoint=str(path)), images.shape[1], "cpu")
+    with torch.no_grad():
+        return torch.cat([model(chunk) for chunk in images.split(500)])
+
+
+def ship_classifier(src: Path, dst: Path, images: torch.Tensor) -> dict:
+    meta = read_metadata(src)
+    reference = classifier_logits(src, images)
+    candidate = dst.with_name(dst.name + ".half")
+    write(candidate, half(load_file(str(src))), {"format": FORMAT, "meta": json.dumps(meta)})
+    logits = classifier_logits(candidate, images)
+    error = ((logits - reference).abs().max() / reference.std()).item()
+    agree = (logits.argmax(1) == reference.argmax(1)).float().mean().item()
+    precision = "fp16" if agree == 1.0 and error <= LOGIT_TOLERANCE else "fp32"
+    meta["shipped"] = {"precision": precision, "from": str(src), "max_logit_error_of_fp16": error,
+                       "top1_agreement_of_fp16": agree, "checked_images": len(images)}
+    state = load_file(str(candidate if precision == "fp16" else src))
+    candidate.unlink()
+    write(dst, state, {"format": FORMAT, "meta": json.dumps(meta)})
+    return meta
+
+
+def ship_inverter(src: Path, dst: Path, classifier_file: str, images: torch.Tensor) -> dict:
+    state, meta = load_snapshot(src)
+    meta = dict(meta)
+    meta["config"]["classifier"]["checkpoint"] = classifier_file
+    meta.pop("classifier_checkpoint_absolute", None)
+
+    def reconstructions(tensors: dict) -> torch.Tensor:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "snapshot.safetensors"
+            write(path, tensors, {"format": SNAPSHOT_FORMAT, "meta": json.dumps(meta)})
+            shutil.copy(dst.parent / classifier_file, Path(tmp) / classifier_file)
+            inverter = Inverter.load(path, device="cpu")
+            return torch.cat([inverter.reconstruct(chunk) for chunk in images.split(500)])
+
+    reference = reconstructions(state)
+    error = ((reconstructions(half(state)) - reference).abs().max() / 2).item()  # [-1, 1] to [0, 1] units
+    precision = "fp16" if error <= PIXEL_TOLERANCE else "fp32"
+    meta["shipped"] = {"precision": precision, "from": str(src), "max_pixel_error_of_fp16": error,
+                       "checked_images": len(images)}
+    write(dst, half(state) if precision == "fp16" else state, {"format": SNAPSHOT_FORMAT, "meta": json.dumps(meta)})
+    return meta
+
+
+def readme(out: Path, rows: list[tuple[str, str, dict]]) -> str:
+    lines = [f"# Shipped networks ({out})", "",
+             "Written by `python scripts/ship_checkpoints.py` from the reference experiment "
+             "(`experiments/fmnist_reference.sh`; results in `docs/RESULTS.md`). Half precision only where the "
+             "script measured it to be lossless enough (see its docstring); every tensor is read back as fp32.",
+             "", "| file | what | measured | precision | size |", "| --- | --- | --- | --- | --- |"]
+    for name, what, meta in rows:
+        size = (out / name).stat().st_size / 2 ** 20
+        if "config" not in meta:  # a classifier
+            measured = f"test accuracy {meta['test_accuracy']:.1%}" if "test_accuracy" in meta else "not measured"
+            robust = meta.get("robust_accuracy", meta.get("evaluation", {}).get("robust_accuracy"))
+            if robust is not None:
+                measured += f", PGD-20 L-inf 0.1: {robust:.1%}"
+        else:
+            measured = f"{meta['step']} steps against `{meta['config']['classifier']['checkpoint']}`"
+        lines.append(f"| `{name}` | {what} | {measured} | {meta['shipped']['precision']} | {size:.2f} MiB |")
+    total = sum((out / name).stat().st_size for name, _, _ in rows) / 2 ** 20
+    lines += ["", f"In all {total:.2f} MiB."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("root", help="the reference experiment's folder (runs/reference-cpu)")
+    p.add_argument("--out", default="checkpoints/fmnist", help="where to write (default checkpoints/fmnist)")
+    p.add_argument("--data-root", default="data", help="where Fashion-MNIST lives (default data)")
+    p.add_argument("--images", type=int, default=2000, help="test images for the precision check (default 2000)")
+    args = p.parse_args(argv)
+    root, out = Path(args.root), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    test = load_data(DataConfig(name="fashion-mnist", root=args.data_root, num_workers=0)).test
+    images, _ = next(eval_batches(test, args.images, torch.device("cpu")))
+    rows = []
+    for kind, name, what in (("std", "classifier-std.safetensors", "standard classifier (inverted)"),
+                             ("robust", "classifier-robust.safetensors", "robust classifier (inverted)"),
+                             ("evaluator", "evaluator.safetensors", "independent evaluator")):
+        meta = ship_classifier(root / "classifiers" / kind / "classifier.safetensors", out / name, images)
+        rows.append((name, what, meta))
+        print(f"{out / name}: {meta['shipped']['precision']}")
+    for kind in ("std", "robust"):
+        name = f"inverter-{kind}.safetensors"
+        meta = ship_inverter(root / kind / "snapshot.safetensors", out / name, f"classifier-{kind}.safetensors", images)
+        rows.append((name, f"inverter of the {'standard' if kind == 'std' else 'robust'} classifier", meta))
+        print(f"{out / name}: {meta['shipped']['precision']}")
+    (out / "README.md").write_text(readme(out, rows))
+    print(f"wrote {out / 'README.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
