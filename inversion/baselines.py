@@ -1,7 +1,8 @@
 """The baselines every inverter is held against, scored by the same fidelity table.
 
 - Pixel-loss decoder (Dosovitskiy and Brox 2016b): the same generator trunk as the GAN, trained to
-  minimise the mean squared pixel error of G(phi(x), noise = 0) against x, with no discriminator.
+  minimise the mean squared pixel error of G(phi(x), noise) against x, with no discriminator, and
+  used at noise 0.
   It is saved as an ordinary snapshot (`kind: decoder`), so every evaluate.py command runs on it.
 - Optimisation-based inversion (Mahendran and Vedaldi 2015): gradient descent on the image itself
   so that phi(x_hat) matches the target logits, with a total-variation prior. The image is
@@ -46,14 +47,18 @@ def train_decoder(cfg: Config, run_dir: Path, steps: int, lr: float = 2e-4) -> P
                          world=acc.num_processes, hflip=cfg.data.hflip)
     opt = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.9, 0.999))
     G, opt = acc.prepare(G, opt)
-    zeros = torch.zeros(cfg.train.batch_size, cfg.model.g.dim_noise, device=acc.device)
     bar = progress(range(steps), desc="decoder", disable=not acc.is_main_process)
     start = time.perf_counter()
     for step in bar:
         x, _ = next(stream)
         with torch.no_grad(), acc.autocast():
             logits = classifier(x).float()
-        loss = F.mse_loss(G(zeros, logits).float(), x)
+        # Random noise, as the GAN sees: with zero noise G's input layer would give every image the
+        # same feature map, its first batch norm (batch statistics) would subtract it away, and only
+        # spatially flat per-channel biases would carry the logits. The pixel loss teaches the decoder
+        # to ignore the noise; it is evaluated at noise 0 (eval-mode batch norm).
+        noise = torch.randn(x.shape[0], cfg.model.g.dim_noise, device=acc.device)
+        loss = F.mse_loss(G(noise, logits).float(), x)
         opt.zero_grad(set_to_none=True)
         acc.backward(loss)
         opt.step()

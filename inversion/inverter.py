@@ -83,7 +83,7 @@ class Inverter:
 
     def _noise(self, n: int, noise, seed: int | None) -> torch.Tensor:
         dim = self.generator.dim_noise
-        # The pixel-loss decoder was trained at noise 0 only: it has no noise input to speak of.
+        # The pixel-loss decoder is used at noise 0 only: its loss taught it to ignore the noise.
         if noise is None or (isinstance(noise, str) and noise == "zero") or self.kind == "decoder":
             return torch.zeros(n, dim, device=self.device)
         if isinstance(noise, str) and noise == "random":
