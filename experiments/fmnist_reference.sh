@@ -8,6 +8,11 @@
 #   bash experiments/fmnist_reference.sh cpu [ROOT]    # 2-core CPU sizes (about an hour)
 #   bash experiments/fmnist_reference.sh gpu [ROOT]    # the GPU configs (configs/fmnist.yaml)
 #
+# On this project's lent GPU machine (bash ../shared/device/stage.sh first, carry .device):
+#   source .device/setup.sh && mkdir -p data && ln -sfn $FMNIST_ROOT/FashionMNIST data/FashionMNIST \
+#     && bash experiments/fmnist_reference.sh gpu $OUT/reference-gpu
+# (each device command must end within 10 minutes: a rerun skips the steps already in timings.tsv).
+#
 # On the CPU the standard and the robust track run side by side, one thread each: these networks
 # are too small for two threads to help one job, so two jobs finish sooner.
 set -euo pipefail
