@@ -22,9 +22,10 @@ from classifiers.checkpoint import read_metadata  # noqa: E402
 from inversion.fidelity import markdown_table  # noqa: E402
 
 
-def timings(root: Path) -> dict[str, int]:
+def timings(root: Path) -> list[dict]:
+    """timings.tsv's rows: step, seconds (an int), command."""
     with open(root / "timings.tsv") as f:
-        return {row["step"]: int(row["seconds"]) for row in csv.DictReader(f, delimiter="\t")}
+        return [{**row, "seconds": int(row["seconds"])} for row in csv.DictReader(f, delimiter="\t")]
 
 
 def minutes(seconds: int | None) -> str:
@@ -66,12 +67,11 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("root", help="the experiment's folder (runs/reference-cpu)")
     root = Path(p.parse_args(argv).root)
-    times = timings(root)
+    rows = timings(root)
+    times = {row["step"]: row["seconds"] for row in rows}
     out = ["## Hardware", "", "```", (root / "hardware.txt").read_text().strip(), "```", "",
            "## Wall time of every step", "", "| step | wall time | command |", "| --- | --- | --- |"]
-    out += [f"| {step} | {minutes(s)} | `{cmd}` |" for step, (s, cmd) in
-            ((row["step"], (int(row["seconds"]), row["command"]))
-             for row in csv.DictReader(open(root / "timings.tsv"), delimiter="\t"))]
+    out += [f"| {row['step']} | {minutes(row['seconds'])} | `{row['command']}` |" for row in rows]
     out += ["", "## Classifiers", "", classifier_table(root, times)]
 
     full = {name: fidelity(path) for name, path in (

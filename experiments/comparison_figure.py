@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from inversion import Inverter  # noqa: E402
 from inversion.baselines import optimize_images  # noqa: E402
-from inversion.data import eval_batches  # noqa: E402
+from inversion.data import eval_batches, load_data  # noqa: E402
 from inversion.grid import table_grid  # noqa: E402
 
 
@@ -33,17 +33,13 @@ def main(argv=None) -> int:
     p.add_argument("--offset", type=int, default=0, help="first test image (default 0)")
     args = p.parse_args(argv)
     root = Path(args.root)
-    rows, labels = [], ["test image"]
-    for kind in ("std", "robust"):
-        gan = Inverter.load(root / kind, device="cpu")
+    gans = {kind: Inverter.load(root / kind, device="cpu") for kind in ("std", "robust")}
+    test = load_data(gans["std"].config.data).test
+    images, _ = next(eval_batches(test, args.offset + args.n, torch.device("cpu")))
+    images = images[args.offset:]
+    rows, labels = [images], ["test image"]
+    for kind, gan in gans.items():
         decoder = Inverter.load(root / f"decoder-{kind}", device="cpu")
-        if not rows:
-            from inversion.data import load_data
-
-            test = load_data(gan.config.data).test
-            images, _ = next(eval_batches(test, args.offset + args.n, torch.device("cpu")))
-            images = images[args.offset:]
-            rows.append(images)
         logits = gan.logits(images)
         optimised = optimize_images(gan.classifier, logits, tuple(images.shape[1:]), steps=200, lr=0.05,
                                     tv_weight=0.05, init="zero", seed=0)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -59,18 +58,19 @@ def classifier_logits(path: Path, images: torch.Tensor) -> torch.Tensor:
 
 def ship_classifier(src: Path, dst: Path, images: torch.Tensor) -> dict:
     meta = read_metadata(src)
+    state = load_file(str(src))
+    halved = half(state)
     reference = classifier_logits(src, images)
-    candidate = dst.with_name(dst.name + ".half")
-    write(candidate, half(load_file(str(src))), {"format": FORMAT, "meta": json.dumps(meta)})
+    candidate = dst.with_name(dst.name + ".half")  # read back through the real loader
+    write(candidate, halved, {"format": FORMAT, "meta": json.dumps(meta)})
     logits = classifier_logits(candidate, images)
+    candidate.unlink()
     error = ((logits - reference).abs().max() / reference.std()).item()
     agree = (logits.argmax(1) == reference.argmax(1)).float().mean().item()
     precision = "fp16" if agree == 1.0 and error <= LOGIT_TOLERANCE else "fp32"
     meta["shipped"] = {"precision": precision, "from": str(src), "max_logit_error_of_fp16": error,
                        "top1_agreement_of_fp16": agree, "checked_images": len(images)}
-    state = load_file(str(candidate if precision == "fp16" else src))
-    candidate.unlink()
-    write(dst, state, {"format": FORMAT, "meta": json.dumps(meta)})
+    write(dst, halved if precision == "fp16" else state, {"format": FORMAT, "meta": json.dumps(meta)})
     return meta
 
 
@@ -79,13 +79,14 @@ def ship_inverter(src: Path, dst: Path, classifier_file: str, images: torch.Tens
     meta = dict(meta)
     meta["config"]["classifier"]["checkpoint"] = classifier_file
     meta.pop("classifier_checkpoint_absolute", None)
+    classifier = load_classifier(ClassifierConfig(name="project", checkpoint=str(dst.parent / classifier_file)),
+                                 images.shape[1], "cpu")
 
     def reconstructions(tensors: dict) -> torch.Tensor:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "snapshot.safetensors"
             write(path, tensors, {"format": SNAPSHOT_FORMAT, "meta": json.dumps(meta)})
-            shutil.copy(dst.parent / classifier_file, Path(tmp) / classifier_file)
-            inverter = Inverter.load(path, device="cpu")
+            inverter = Inverter.load(path, device="cpu", classifier=classifier)
             return torch.cat([inverter.reconstruct(chunk) for chunk in images.split(500)])
 
     reference = reconstructions(state)
