@@ -50,17 +50,26 @@ def worker(mode: str, batch: int, iters: int, warmup: int, ch: int, d_steps: int
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from inversion.config import Config, load_config
-    from inversion.trainer import Trainer
+    from infra.config import load_config
+    from inversion.config import Config
+    from inversion.training.trainer import Trainer
 
     settings = dict(MODES[mode])
     if mode == "fast" and compile_mode:
         settings["compile"] = compile_mode
     overrides = [
-        "data.name=synthetic", f"data.synthetic_size={max(4 * batch * d_steps, 512)}", "data.synthetic_channels=3",
-        "data.num_workers=0", "classifier.name=random:vgg_small", "classifier.num_classes=10",
-        f"model.g.ch={ch}", f"model.d.ch={ch}", "model.g.dim_noise=128", f"train.batch_size={batch}",
-        f"train.num_d_steps={d_steps}", "train.logit_stats_samples=512",
+        "data.name=synthetic",
+        f"data.synthetic_size={max(4 * batch * d_steps, 512)}",
+        "data.synthetic_channels=3",
+        "data.num_workers=0",
+        "classifier.name=random:vgg_small",
+        "classifier.num_classes=10",
+        f"model.g.ch={ch}",
+        f"model.d.ch={ch}",
+        "model.g.dim_noise=128",
+        f"train.batch_size={batch}",
+        f"train.num_d_steps={d_steps}",
+        "train.logit_stats_samples=512",
         *(f"train.{key}={value}" for key, value in settings.items()),
     ]
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,36 +93,57 @@ def worker(mode: str, batch: int, iters: int, warmup: int, ch: int, d_steps: int
     name = torch.cuda.get_device_name() if trainer.device.type == "cuda" else "cpu"
     peak = bf16_peak(name) if trainer.device.type == "cuda" else None
     tflops = flops * it_s / 1e12
-    return {"mode": mode, **settings, "batch": batch, "device": name, "it_per_s": it_s,
-            "real_images_per_s": batch * d_steps * it_s, "gflop_per_iter": flops / 1e9, "tflop_per_s": tflops,
-            "share_of_bf16_peak": tflops / peak if peak else None, "warmup_s": warmup_s, "iters": iters,
-            "ch": ch, "d_steps": d_steps, "torch": torch.__version__}
+    return {
+        "mode": mode,
+        **settings,
+        "batch": batch,
+        "device": name,
+        "it_per_s": it_s,
+        "real_images_per_s": batch * d_steps * it_s,
+        "gflop_per_iter": flops / 1e9,
+        "tflop_per_s": tflops,
+        "share_of_bf16_peak": tflops / peak if peak else None,
+        "warmup_s": warmup_s,
+        "iters": iters,
+        "ch": ch,
+        "d_steps": d_steps,
+        "torch": torch.__version__,
+    }
 
 
 def table(rows: list[dict]) -> str:
     baseline = {r["batch"]: r["it_per_s"] for r in rows if r["mode"] == "eager-fp32"}
-    lines = ["| mode | batch | device | it/s | real images/s | GFLOP/iter | TFLOP/s | share of bf16 peak "
-             "| vs eager fp32 | warm-up s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| mode | batch | device | it/s | real images/s | GFLOP/iter | TFLOP/s | share of bf16 peak "
+        "| vs eager fp32 | warm-up s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in rows:
         share = f"{r['share_of_bf16_peak']:.1%}" if r["share_of_bf16_peak"] is not None else "n/a"
         speedup = f"{r['it_per_s'] / baseline[r['batch']]:.2f}x" if r["batch"] in baseline else "n/a"
-        lines.append(f"| {r['mode']} | {r['batch']} | {r['device']} | {r['it_per_s']:.2f} | "
-                     f"{r['real_images_per_s']:.0f} | {r['gflop_per_iter']:.1f} | {r['tflop_per_s']:.2f} | {share} | "
-                     f"{speedup} | {r['warmup_s']:.1f} |")
+        lines.append(
+            f"| {r['mode']} | {r['batch']} | {r['device']} | {r['it_per_s']:.2f} | "
+            f"{r['real_images_per_s']:.0f} | {r['gflop_per_iter']:.1f} | {r['tflop_per_s']:.2f} | {share} | "
+            f"{speedup} | {r['warmup_s']:.1f} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES), help="fast and/or eager-fp32")
     p.add_argument("--batch-sizes", nargs="+", type=int, default=[50, 256])
     p.add_argument("--iters", type=int, default=50, help="timed iterations per run (default 50)")
     p.add_argument("--warmup", type=int, default=10, help="untimed iterations first, compilation included (default 10)")
     p.add_argument("--ch", type=int, default=64, help="G and D width (BigGAN-PyTorch's CIFAR models: 64)")
     p.add_argument("--d-steps", type=int, default=4, help="D steps per G step (default 4)")
-    p.add_argument("--compile", help="the fast mode's train.compile (default reduce-overhead; no, default, "
-                                     "max-autotune, ...)")
+    p.add_argument(
+        "--compile", help="the fast mode's train.compile (default reduce-overhead; no, default, max-autotune, ...)"
+    )
     p.add_argument("--out", help="also write the rows as JSON here")
     p.add_argument("--worker", nargs=2, metavar=("MODE", "BATCH"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -124,8 +154,21 @@ def main(argv=None) -> int:
     rows = []
     for mode in args.modes:
         for batch in args.batch_sizes:
-            cmd = [sys.executable, __file__, "--worker", mode, str(batch), "--iters", str(args.iters),
-                   "--warmup", str(args.warmup), "--ch", str(args.ch), "--d-steps", str(args.d_steps)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                mode,
+                str(batch),
+                "--iters",
+                str(args.iters),
+                "--warmup",
+                str(args.warmup),
+                "--ch",
+                str(args.ch),
+                "--d-steps",
+                str(args.d_steps),
+            ]
             if args.compile:
                 cmd += ["--compile", args.compile]
             print(f"running: {mode} batch {batch}", file=sys.stderr, flush=True)

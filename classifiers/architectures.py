@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inversion.errors import UserError
+from infra.errors import UserError
 
 
 def _conv_bn(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
@@ -25,9 +25,16 @@ class VGGSmall(nn.Module):
         super().__init__()
         w = width
         self.body = nn.Sequential(
-            *_conv_bn(in_channels, w), *_conv_bn(w, w), nn.MaxPool2d(2),
-            *_conv_bn(w, 2 * w), *_conv_bn(2 * w, 2 * w), nn.MaxPool2d(2),
-            *_conv_bn(2 * w, 4 * w), *_conv_bn(4 * w, 4 * w), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            *_conv_bn(in_channels, w),
+            *_conv_bn(w, w),
+            nn.MaxPool2d(2),
+            *_conv_bn(w, 2 * w),
+            *_conv_bn(2 * w, 2 * w),
+            nn.MaxPool2d(2),
+            *_conv_bn(2 * w, 4 * w),
+            *_conv_bn(4 * w, 4 * w),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
         )
         self.head = nn.Linear(4 * w, num_classes)
 
@@ -98,16 +105,22 @@ class ResNet18(nn.Module):
         return self.linear(self.features(x))
 
 
-class Seed000CNN(nn.Module):
-    """The small CNNs of Borji, "Logits are predictive of network type" (seed 000, Figure 9):
-    convolutions each followed by 2x max-pooling and then the activation, a 50-unit hidden layer,
-    and a linear output. The layer shapes are the source's; fc1's input size follows from the image
-    size (at 28 px it is the source's 320, 40 and 500; Fashion-MNIST here is padded to 32 px)."""
+class SmallCNN(nn.Module):
+    """The small CNNs of Borji, "Logits are predictive of network type" (2022, Figure 9): convolutions
+    each followed by 2x max-pooling and then the activation, a 50-unit hidden layer, and a linear
+    output. The layer shapes are the paper's; fc1's input size follows from the image size (at 28 px
+    it is the paper's 320, 40 and 500; Fashion-MNIST here is padded to 32 px)."""
 
     ACTIVATIONS = {"relu": F.relu, "tanh": torch.tanh, "linear": lambda x: x}
 
-    def __init__(self, convs: list[tuple[int, int]], activation: str, num_classes: int = 10, in_channels: int = 1,
-                 image_size: int = 32):
+    def __init__(
+        self,
+        convs: list[tuple[int, int]],
+        activation: str,
+        num_classes: int = 10,
+        in_channels: int = 1,
+        image_size: int = 32,
+    ):
         super().__init__()
         self.act = self.ACTIVATIONS[activation]
         layers, cin = [], in_channels
@@ -140,32 +153,36 @@ class Seed000CNN(nn.Module):
         return self.fc2(self.features(x))
 
 
-def _seed000(convs, activation):
+def _small_cnn(convs, activation):
     def build(num_classes: int = 10, in_channels: int = 1, width: int | None = None, image_size: int = 32):
-        return Seed000CNN(convs, activation, num_classes=num_classes, in_channels=in_channels, image_size=image_size)
+        return SmallCNN(convs, activation, num_classes=num_classes, in_channels=in_channels, image_size=image_size)
 
     return build
 
 
-# Seed 000's names: NetTest and Net = cnn2_k5_relu (the same shapes, trained separately),
-# NetTest2 = cnn3_k2_relu, NetTest3 = cnn2_k3_relu, Net2 = cnn2_k5_linear, Net3 = cnn2_k5_tanh.
-SEED000 = {
-    "cnn2_k5_relu": _seed000([(10, 5), (20, 5)], "relu"),
-    "cnn3_k2_relu": _seed000([(10, 2), (20, 2), (10, 2)], "relu"),
-    "cnn2_k3_relu": _seed000([(30, 3), (20, 3)], "relu"),
-    "cnn2_k5_linear": _seed000([(10, 5), (20, 5)], "linear"),
-    "cnn2_k5_tanh": _seed000([(10, 5), (20, 5)], "tanh"),
+# Named for their shape: cnn<convolutions>_k<kernel size>_<activation>, (output channels, kernel) per
+# convolution. The paper's names: NetTest and Net = cnn2_k5_relu (the same shapes, trained
+# separately), NetTest2 = cnn3_k2_relu, NetTest3 = cnn2_k3_relu, Net2 = cnn2_k5_linear, Net3 = cnn2_k5_tanh.
+SMALL_CNNS = {
+    "cnn2_k5_relu": _small_cnn([(10, 5), (20, 5)], "relu"),
+    "cnn3_k2_relu": _small_cnn([(10, 2), (20, 2), (10, 2)], "relu"),
+    "cnn2_k3_relu": _small_cnn([(30, 3), (20, 3)], "relu"),
+    "cnn2_k5_linear": _small_cnn([(10, 5), (20, 5)], "linear"),
+    "cnn2_k5_tanh": _small_cnn([(10, 5), (20, 5)], "tanh"),
 }
-SEED000_FAMILIES = {
-    "seed000-depth": ["cnn2_k5_relu", "cnn3_k2_relu", "cnn2_k3_relu"],  # "MNIST I": NetTest, NetTest2, NetTest3
-    "seed000-activation": ["cnn2_k5_relu", "cnn2_k5_linear", "cnn2_k5_tanh"],  # "MNIST II": Net, Net2, Net3
+# The paper's two families of networks to tell apart by their logits.
+SMALL_CNN_FAMILIES = {
+    "cnn-shapes": ["cnn2_k5_relu", "cnn3_k2_relu", "cnn2_k3_relu"],  # its "MNIST I": depth and kernel size differ
+    "cnn-activations": ["cnn2_k5_relu", "cnn2_k5_linear", "cnn2_k5_tanh"],  # its "MNIST II": activation differs
 }
 
 
-ARCHITECTURES = {"vgg_small": VGGSmall, "resnet18": ResNet18, **SEED000}
+ARCHITECTURES = {"vgg_small": VGGSmall, "resnet18": ResNet18, **SMALL_CNNS}
 
 
-def build_arch(name: str, num_classes: int, in_channels: int, width: int | None = None, image_size: int = 32) -> nn.Module:
+def build_arch(
+    name: str, num_classes: int, in_channels: int, width: int | None = None, image_size: int = 32
+) -> nn.Module:
     """A network by name: one of ARCHITECTURES, or `torchvision:<name>` / `timm:<name>` (random weights)."""
     if name.startswith("torchvision:"):
         import torchvision
@@ -176,9 +193,11 @@ def build_arch(name: str, num_classes: int, in_channels: int, width: int | None 
 
         return timm.create_model(name[5:], pretrained=False, num_classes=num_classes, in_chans=in_channels)
     if name not in ARCHITECTURES:
-        raise UserError(f"unknown classifier architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}, "
-                        f"torchvision:<name> or timm:<name>")
+        raise UserError(
+            f"unknown classifier architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}, "
+            f"torchvision:<name> or timm:<name>"
+        )
     kwargs = {} if width is None else {"width": width}
-    if name in SEED000:
+    if name in SMALL_CNNS:
         kwargs["image_size"] = image_size
     return ARCHITECTURES[name](num_classes=num_classes, in_channels=in_channels, **kwargs)

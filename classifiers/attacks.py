@@ -1,4 +1,5 @@
-"""Projected gradient descent (Madry et al. 2018), L-inf and L2, untargeted and targeted.
+"""Projected gradient descent (Madry et al. 2018), L-inf and L2, untargeted and targeted, and the
+threat model every command uses unless told otherwise.
 
 Written here rather than taken from an attack library: the maintained ones assume images in
 [0, 1] with normalisation inside the model and do their own device handling, while this project
@@ -6,6 +7,10 @@ passes [-1, 1] images through `accelerate`'s autocast; the attack itself is twen
 
 `eps` and `step_size` are given in the usual [0, 1] pixel units (Fashion-MNIST's L-inf 0.1,
 CIFAR's L2 0.5) and doubled internally, since images here span [-1, 1].
+
+Default threat model: L-inf 0.1 for Fashion-MNIST, L2 0.5 for CIFAR (the usual choices in the
+robustness literature), L-inf 8/255 for anything else; step size 2.5 * eps / steps (Madry et al.'s
+rule), so that a PGD run can travel the whole ball and back.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import torch
 import torch.nn.functional as F
 
 NORMS = ("linf", "l2")
+DEFAULT_THREAT = {"fashion-mnist": ("linf", 0.1), "cifar10": ("l2", 0.5), "cifar100": ("l2", 0.5)}
+FALLBACK_THREAT = ("linf", 8 / 255)
 
 
 @dataclass
@@ -25,6 +32,19 @@ class PGDConfig:
     steps: int = 10
     step_size: float = 0.025  # in [0, 1] pixel units
     random_start: bool = True
+
+
+def default_threat(data_name: str | None) -> tuple[str, float]:
+    """(norm, eps) of the usual threat model for a data set (see the module docstring)."""
+    return DEFAULT_THREAT.get(data_name or "", FALLBACK_THREAT)
+
+
+def pgd_config(
+    norm: str, eps: float, steps: int, step_size: float | None = None, random_start: bool = True
+) -> PGDConfig:
+    """A PGD attack with the standard step size 2.5 * eps / steps unless `step_size` is given."""
+    step_size = step_size if step_size else 2.5 * eps / max(steps, 1)
+    return PGDConfig(norm=norm, eps=eps, steps=steps, step_size=step_size, random_start=random_start)
 
 
 def _l2_normalize(x: torch.Tensor) -> torch.Tensor:
@@ -38,8 +58,14 @@ def _project(delta: torch.Tensor, norm: str, eps: float) -> torch.Tensor:
     return delta * scale.view(-1, *[1] * (delta.ndim - 1))
 
 
-def pgd(model, images: torch.Tensor, labels: torch.Tensor, cfg: PGDConfig, targets: torch.Tensor | None = None,
-        generator: torch.Generator | None = None) -> torch.Tensor:
+def pgd(
+    model,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    cfg: PGDConfig,
+    targets: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Adversarial images in [-1, 1] within `cfg.eps` of `images`. Untargeted: raise the loss of
     `labels`; targeted (`targets` given): lower the loss of `targets`. `model` maps [-1, 1] images
     to logits; its parameters receive no gradient."""

@@ -1,8 +1,8 @@
 """Convert a classifier once into this project's safetensors format (no pickle, no code on load).
 
-    python -m classifiers.convert robustness:resnet50 imagenet_linf_4.pt --out robust_r50.safetensors --trust-checkpoint
-    python -m classifiers.convert robustness:cifar_resnet18 cifar_l2_0_5.pt --out robust_c10.safetensors
-    python -m classifiers.convert timm:resnet152 --out r152.safetensors        # timm's pretrained weights
+python -m classifiers.convert robustness:resnet50 imagenet_linf_4.pt --out robust_r50.safetensors --trust-checkpoint
+python -m classifiers.convert robustness:cifar_resnet18 cifar_l2_0_5.pt --out robust_c10.safetensors
+python -m classifiers.convert timm:resnet152 --out r152.safetensors        # timm's pretrained weights
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inversion.config import ClassifierConfig
-from inversion.errors import UserError
+from infra.errors import UserError, report_user_errors
 
 from .checkpoint import save_classifier
+from .config import ClassifierConfig
 from .load import load_classifier
 
 
@@ -28,27 +28,42 @@ def project_arch(name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m classifiers.convert", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    p = argparse.ArgumentParser(
+        prog="python -m classifiers.convert",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     p.add_argument("source", help="robustness:<arch>, timm:<name> or torchvision:<name>")
     p.add_argument("checkpoint", nargs="?", help="the weights file (required for robustness:; optional otherwise)")
     p.add_argument("--out", required=True, help="the .safetensors file to write")
-    p.add_argument("--trust-checkpoint", action="store_true",
-                   help="allow a pickled file that executes code on load (only for files from a trusted source)")
+    p.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="allow a pickled file that executes code on load (only for files from a trusted source)",
+    )
     args = p.parse_args(argv)
-    try:
+
+    def work() -> int:
         cfg = ClassifierConfig(name=args.source, checkpoint=args.checkpoint, trust_checkpoint=args.trust_checkpoint)
         arch = project_arch(args.source)
         frozen = load_classifier(cfg, data_channels=3)
         width = frozen.model.conv1.weight.shape[0] if arch == "resnet18" else None
-        save_classifier(args.out, frozen.model, arch, width, frozen.info,
-                        {"converted_from": frozen.info.source, "resolution": frozen.info.input_size})
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"wrote {args.out} ({arch}, {frozen.info.num_classes} classes, input {frozen.info.input_size} px, "
-          f"mean {frozen.info.mean}, std {frozen.info.std})")
-    return 0
+        save_classifier(
+            args.out,
+            frozen.model,
+            arch,
+            width,
+            frozen.info,
+            {"converted_from": frozen.info.source, "resolution": frozen.info.input_size},
+        )
+        print(
+            f"wrote {args.out} ({arch}, {frozen.info.num_classes} classes, input {frozen.info.input_size} px, "
+            f"mean {frozen.info.mean}, std {frozen.info.std})"
+        )
+        return 0
+
+    return report_user_errors(work)
 
 
 if __name__ == "__main__":

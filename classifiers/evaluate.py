@@ -4,8 +4,9 @@
     python -m classifiers.evaluate CKPT --norm l2 --eps 0.5 --steps 20 --samples 1000
 
 The attack defaults to the one the classifier was trained against (its metadata), else to the
-data set's usual threat model: L-inf 0.1 for Fashion-MNIST, L2 0.5 for CIFAR. Results land in the
-checkpoint's metadata under `evaluation` (the file is rewritten atomically).
+data set's usual threat model (`classifiers.attacks.default_threat`: L-inf 0.1 for Fashion-MNIST,
+L2 0.5 for CIFAR). Results land in the checkpoint's metadata under `evaluation` (the file is
+rewritten atomically).
 """
 
 from __future__ import annotations
@@ -15,21 +16,23 @@ import sys
 
 from accelerate import Accelerator
 
-from inversion.config import DataConfig, to_dict
-from inversion.data import load_data
-from inversion.errors import UserError
-from inversion.trainer import mixed_precision
+from infra.config import to_dict
+from infra.datasets import DataConfig, load_data
+from infra.devices import mixed_precision
+from infra.errors import UserError, report_user_errors
 
-from .attacks import PGDConfig
+from .accuracy import accuracy
+from .attacks import default_threat, pgd_config
 from .checkpoint import load_classifier_checkpoint, update_metadata
-from .train import accuracy
-
-DEFAULT_THREAT = {"fashion-mnist": ("linf", 0.1), "cifar10": ("l2", 0.5), "cifar100": ("l2", 0.5)}
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m classifiers.evaluate", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    p = argparse.ArgumentParser(
+        prog="python -m classifiers.evaluate",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     p.add_argument("checkpoint", help="a project classifier checkpoint (.safetensors)")
     p.add_argument("--norm", choices=["linf", "l2"], help="PGD norm (default: from the metadata or the data set)")
     p.add_argument("--eps", type=float, help="PGD radius in [0, 1] pixel units")
@@ -41,17 +44,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-root", default="data", help="where the data set lives (default: data)")
     p.add_argument("--no-store", action="store_true", help="print only; leave the checkpoint unchanged")
     args = p.parse_args(argv)
-    try:
+
+    def work() -> int:
         model, info, meta = load_classifier_checkpoint(args.checkpoint)
         data_name = args.data or meta.get("data")
         if not data_name:
             raise UserError("the checkpoint does not name its data set; pass --data")
         trained = meta.get("adversarial") or {}
-        norm, eps = DEFAULT_THREAT.get(data_name, ("linf", 8 / 255))
+        norm, eps = default_threat(data_name)
         norm = args.norm or trained.get("norm") or norm
         eps = args.eps if args.eps is not None else trained.get("eps", eps)
-        attack = PGDConfig(norm=norm, eps=eps, steps=args.steps, random_start=True,
-                           step_size=args.step_size or 2.5 * eps / max(args.steps, 1))
+        attack = pgd_config(norm, eps, args.steps, step_size=args.step_size)
         data = load_data(DataConfig(name=data_name, root=args.data_root, resolution=meta.get("resolution") or 32))
         acc = Accelerator(mixed_precision=mixed_precision("auto"))
         model = acc.prepare_model(model.eval(), evaluation_mode=True)
@@ -60,16 +63,17 @@ def main(argv: list[str] | None = None) -> int:
         robust = accuracy(model, data.test, args.batch_size, acc, attack=attack, limit=limit, desc="PGD")
         n = min(limit or len(data.test), len(data.test))
         result = {"clean_accuracy": clean, "robust_accuracy": robust, "attack": {**to_dict(attack), "samples": n}}
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if acc.is_main_process:
-        print(f"clean accuracy {clean:.4f}, PGD-{attack.steps} {norm} eps {eps} robust accuracy {robust:.4f} "
-              f"({n} test images)")
-        if not args.no_store:
-            update_metadata(args.checkpoint, {"evaluation": result})
-            print(f"stored under 'evaluation' in {args.checkpoint}")
-    return 0
+        if acc.is_main_process:
+            print(
+                f"clean accuracy {clean:.4f}, PGD-{attack.steps} {norm} eps {eps} robust accuracy {robust:.4f} "
+                f"({n} test images)"
+            )
+            if not args.no_store:
+                update_metadata(args.checkpoint, {"evaluation": result})
+                print(f"stored under 'evaluation' in {args.checkpoint}")
+        return 0
+
+    return report_user_errors(work)
 
 
 if __name__ == "__main__":

@@ -16,16 +16,13 @@ from pathlib import Path
 
 import torch
 
-from inversion.config import ClassifierConfig
-from inversion.errors import UserError
+from infra.errors import UserError
 
 from .architectures import build_arch
 from .checkpoint import load_classifier_checkpoint
+from .config import ClassifierConfig
 from .robustness import load_robustness, read_pickle_checkpoint
-from .wrapper import ClassifierInfo, FrozenClassifier
-
-IMAGENET_MEAN = [0.485, 0.456, 0.406]
-IMAGENET_STD = [0.229, 0.224, 0.225]
+from .wrapper import IMAGENET_MEAN, IMAGENET_STD, ClassifierInfo, FrozenClassifier
 
 
 def _load_weights_file(model: torch.nn.Module, path: str, trust: bool) -> None:
@@ -56,14 +53,20 @@ def _timm(name: str, cfg: ClassifierConfig) -> tuple[torch.nn.Module, Classifier
     except RuntimeError as err:
         raise UserError(f"timm cannot create {name!r}: {err}") from err
     except Exception as err:  # hub unreachable, weights missing from the cache
-        raise UserError(f"timm could not fetch pretrained weights for {name!r} ({type(err).__name__}: {err}); "
-                        f"point classifier.checkpoint at a local weights file") from err
+        raise UserError(
+            f"timm could not fetch pretrained weights for {name!r} ({type(err).__name__}: {err}); "
+            f"point classifier.checkpoint at a local weights file"
+        ) from err
     if cfg.checkpoint:
         _load_weights_file(model, cfg.checkpoint, cfg.trust_checkpoint)
     data_cfg = timm.data.resolve_data_config({}, model=model)
     info = ClassifierInfo(
-        num_classes=model.num_classes, in_channels=data_cfg["input_size"][0], input_size=data_cfg["input_size"][-1],
-        mean=list(data_cfg["mean"]), std=list(data_cfg["std"]), source=f"timm:{name}",
+        num_classes=model.num_classes,
+        in_channels=data_cfg["input_size"][0],
+        input_size=data_cfg["input_size"][-1],
+        mean=list(data_cfg["mean"]),
+        std=list(data_cfg["std"]),
+        source=f"timm:{name}",
     )
     return model, info
 
@@ -79,8 +82,10 @@ def _torchvision(name: str, cfg: ClassifierConfig) -> tuple[torch.nn.Module, Cla
     try:
         model = torchvision.models.get_model(name, weights=weights)
     except Exception as err:
-        raise UserError(f"torchvision could not fetch weights for {name!r} ({type(err).__name__}: {err}); "
-                        f"point classifier.checkpoint at a local weights file") from err
+        raise UserError(
+            f"torchvision could not fetch weights for {name!r} ({type(err).__name__}: {err}); "
+            f"point classifier.checkpoint at a local weights file"
+        ) from err
     if cfg.checkpoint:
         _load_weights_file(model, cfg.checkpoint, cfg.trust_checkpoint)
     preset = weights_enum.DEFAULT.transforms()
@@ -88,8 +93,15 @@ def _torchvision(name: str, cfg: ClassifierConfig) -> tuple[torch.nn.Module, Cla
     mean = list(getattr(preset, "mean", IMAGENET_MEAN))
     std = list(getattr(preset, "std", IMAGENET_STD))
     num_classes = len(weights_enum.DEFAULT.meta["categories"])
-    info = ClassifierInfo(num_classes=num_classes, in_channels=3, input_size=size, mean=mean, std=std,
-                          source=f"torchvision:{name}", classes=list(weights_enum.DEFAULT.meta["categories"]))
+    info = ClassifierInfo(
+        num_classes=num_classes,
+        in_channels=3,
+        input_size=size,
+        mean=mean,
+        std=std,
+        source=f"torchvision:{name}",
+        classes=list(weights_enum.DEFAULT.meta["categories"]),
+    )
     return model, info
 
 
@@ -98,8 +110,10 @@ def load_classifier(cfg: ClassifierConfig, data_channels: int, device="cpu") -> 
     name = cfg.name
     if name == "project":
         if not cfg.checkpoint:
-            raise UserError("classifier.name=project needs classifier.checkpoint=PATH (a file written by "
-                            "`python -m classifiers.train`)")
+            raise UserError(
+                "classifier.name=project needs classifier.checkpoint=PATH (a file written by "
+                "`python -m classifiers.train`)"
+            )
         model, info, _ = load_classifier_checkpoint(cfg.checkpoint)
     elif name.startswith("timm:"):
         model, info = _timm(name[5:], cfg)
@@ -114,14 +128,24 @@ def load_classifier(cfg: ClassifierConfig, data_channels: int, device="cpu") -> 
         with torch.random.fork_rng(devices=[]):  # same random weights every time, global RNG untouched
             torch.manual_seed(0)
             model = build_arch(name[7:], num_classes, data_channels)
-        info = ClassifierInfo(num_classes=num_classes, in_channels=data_channels, input_size=None,
-                              mean=[0.5] * data_channels, std=[0.5] * data_channels, source=name)
+        info = ClassifierInfo(
+            num_classes=num_classes,
+            in_channels=data_channels,
+            input_size=None,
+            mean=[0.5] * data_channels,
+            std=[0.5] * data_channels,
+            source=name,
+        )
     else:
-        raise UserError(f"unknown classifier {name!r} (classifier.name); use project, timm:<name>, "
-                        f"torchvision:<name>, robustness:<arch> or random:<arch>")
+        raise UserError(
+            f"unknown classifier {name!r} (classifier.name); use project, timm:<name>, "
+            f"torchvision:<name>, robustness:<arch> or random:<arch>"
+        )
     if cfg.num_classes is not None and cfg.num_classes != info.num_classes:
-        raise UserError(f"the classifier {info.source} has {info.num_classes} classes but the config says "
-                        f"classifier.num_classes={cfg.num_classes}; remove that key or fix it")
+        raise UserError(
+            f"the classifier {info.source} has {info.num_classes} classes but the config says "
+            f"classifier.num_classes={cfg.num_classes}; remove that key or fix it"
+        )
     if cfg.input_size is not None:
         info.input_size = cfg.input_size
     if cfg.mean is not None:
@@ -129,6 +153,7 @@ def load_classifier(cfg: ClassifierConfig, data_channels: int, device="cpu") -> 
     if cfg.std is not None:
         info.std = list(cfg.std)
     if len(info.mean) != info.in_channels or len(info.std) != info.in_channels:
-        raise UserError(f"classifier mean/std have {len(info.mean)}/{len(info.std)} values for "
-                        f"{info.in_channels} input channels")
+        raise UserError(
+            f"classifier mean/std have {len(info.mean)}/{len(info.std)} values for {info.in_channels} input channels"
+        )
     return FrozenClassifier(model, info).to(device)

@@ -25,13 +25,11 @@ from pathlib import Path
 
 import torch
 
-from inversion.errors import UserError
+from infra.errors import UserError
 
 from .architectures import ResNet18
-from .wrapper import ClassifierInfo
+from .wrapper import CIFAR_MEAN, CIFAR_STD, IMAGENET_MEAN, IMAGENET_STD, ClassifierInfo
 
-CIFAR_MEAN, CIFAR_STD = [0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010]
-IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 CIFAR_ARCHS = {"cifar_resnet18"}
 
 
@@ -48,12 +46,14 @@ def read_pickle_checkpoint(path: str | Path, trust: bool) -> object:
                 f"{path} holds Python objects beyond tensors ({type(safe_err).__name__}); loading it would execute "
                 f"code stored in the file (it is a pickle, as robustness-library checkpoints are). If it comes from a "
                 f"source you trust, set classifier.trust_checkpoint=true (or pass --trust-checkpoint), and convert it "
-                f"once to safetensors with `python -m classifiers.convert`") from safe_err
+                f"once to safetensors with `python -m classifiers.convert`"
+            ) from safe_err
     try:
         return torch.load(str(path), map_location="cpu", weights_only=False)
     except ModuleNotFoundError as err:
-        raise UserError(f"{path} needs the module {err.name!r} to unpickle (robustness saves with dill): "
-                        f"pip install {err.name}") from err
+        raise UserError(
+            f"{path} needs the module {err.name!r} to unpickle (robustness saves with dill): pip install {err.name}"
+        ) from err
     except Exception as err:
         raise UserError(f"{path} cannot be read ({type(err).__name__}: {err}); it may be truncated") from err
 
@@ -70,7 +70,7 @@ def split_robustness_state(checkpoint: object) -> tuple[dict, list[float] | None
         raise UserError("no state dict found under 'model' or 'state_dict' in the checkpoint")
     net, mean, std = {}, None, None
     for key, value in state.items():
-        key = key[len("module."):] if key.startswith("module.") else key
+        key = key[len("module.") :] if key.startswith("module.") else key
         if key.startswith("attacker."):
             continue  # the attacker's copy of the same network
         if key == "normalizer.new_mean":
@@ -78,7 +78,7 @@ def split_robustness_state(checkpoint: object) -> tuple[dict, list[float] | None
         elif key == "normalizer.new_std":
             std = value.flatten().tolist()
         elif key.startswith("model."):
-            net[key[len("model."):]] = value
+            net[key[len("model.") :]] = value
     if not net:
         raise UserError("the checkpoint has no 'module.model.*' or 'model.*' weights: not a robustness-library file")
     return net, mean, std
@@ -97,13 +97,21 @@ def load_robustness(arch: str, path: str | Path, trust: bool = False) -> tuple[t
         try:
             model = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
         except ValueError as err:
-            raise UserError(f"unknown robustness architecture {arch!r}: use cifar_resnet18 or a torchvision "
-                            f"ImageNet model name (resnet50, wide_resnet50_2, ...)") from err
+            raise UserError(
+                f"unknown robustness architecture {arch!r}: use cifar_resnet18 or a torchvision "
+                f"ImageNet model name (resnet50, wide_resnet50_2, ...)"
+            ) from err
         default_mean, default_std, size = IMAGENET_MEAN, IMAGENET_STD, 224
     try:
         model.load_state_dict(net)
     except RuntimeError as err:
         raise UserError(f"{path} does not fit robustness:{arch}: {err}") from err
-    info = ClassifierInfo(num_classes=num_classes, in_channels=3, input_size=size, mean=mean or default_mean,
-                          std=std or default_std, source=f"robustness:{arch}:{path}")
+    info = ClassifierInfo(
+        num_classes=num_classes,
+        in_channels=3,
+        input_size=size,
+        mean=mean or default_mean,
+        std=std or default_std,
+        source=f"robustness:{arch}:{path}",
+    )
     return model, info

@@ -16,6 +16,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# Input normalisation (mean, std per RGB channel) of the usual pretrained networks, for loaders whose
+# files do not record their own.
+IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+CIFAR_MEAN, CIFAR_STD = [0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010]
+
 
 @dataclass
 class ClassifierInfo:
@@ -44,7 +49,7 @@ class FrozenClassifier(nn.Module):
     def num_classes(self) -> int:
         return self.info.num_classes
 
-    def train(self, mode: bool = True) -> "FrozenClassifier":
+    def train(self, mode: bool = True) -> FrozenClassifier:
         return self  # always frozen in eval mode
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
@@ -53,7 +58,7 @@ class FrozenClassifier(nn.Module):
         if x.shape[1] == 1 and self.info.in_channels == 3:
             x = x.expand(-1, 3, -1, -1)
         elif x.shape[1] == 3 and self.info.in_channels == 1:
-            x = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
+            x = 0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
         size = self.info.input_size
         if size is not None and (x.shape[-1] != size or x.shape[-2] != size):
             x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=size < x.shape[-1])

@@ -18,15 +18,19 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from infra.batches import eval_batches  # noqa: E402
+from infra.datasets import load_data  # noqa: E402
 from inversion import Inverter  # noqa: E402
-from inversion.baselines import optimize_images  # noqa: E402
-from inversion.data import eval_batches, load_data  # noqa: E402
-from inversion.grid import table_grid  # noqa: E402
+from inversion.baselines.optimization import optimize_images  # noqa: E402
+from inversion.presentation.images import table_grid  # noqa: E402
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("root", help="the reference experiment's folder")
     p.add_argument("--out", default="docs/comparison.png")
     p.add_argument("--n", type=int, default=12, help="test images (default 12)")
@@ -36,13 +40,14 @@ def main(argv=None) -> int:
     gans = {kind: Inverter.load(root / kind, device="cpu") for kind in ("std", "robust")}
     test = load_data(gans["std"].config.data).test
     images, _ = next(eval_batches(test, args.offset + args.n, torch.device("cpu")))
-    images = images[args.offset:]
+    images = images[args.offset :]
     rows, labels = [images], ["test image"]
     for kind, gan in gans.items():
         decoder = Inverter.load(root / f"decoder-{kind}", device="cpu")
         logits = gan.logits(images)
-        optimised = optimize_images(gan.classifier, logits, tuple(images.shape[1:]), steps=200, lr=0.05,
-                                    tv_weight=0.05, init="zero", seed=0)
+        optimised = optimize_images(
+            gan.classifier, logits, tuple(images.shape[1:]), steps=200, lr=0.05, tv_weight=0.05, init="zero", seed=0
+        )
         rows += [gan.generate(logits), decoder.generate(logits), optimised]
         labels += [f"GAN ({kind})", f"decoder ({kind})", f"optimisation ({kind})"]
     cells = torch.stack([r.detach().float().clamp(-1, 1) for r in rows])

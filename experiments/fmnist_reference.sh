@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The reference experiment (DESIGN.md section 4) end to end on Fashion-MNIST: a standard and a
-# robust classifier of one architecture, an independent evaluator, one inverter against each
+# The reference experiment (docs/DESIGN.md, "The reference experiment") end to end on Fashion-MNIST:
+# a standard and a robust classifier of one architecture, an independent evaluator, one inverter against each
 # classifier (same config, same budget), both baselines, every evaluate.py table and the probes'
 # headline numbers. Everything lands in ROOT; ROOT/timings.tsv holds each step's wall time and
 # command, ROOT/logs/ each step's output.
@@ -8,10 +8,10 @@
 #   bash experiments/fmnist_reference.sh cpu [ROOT]    # 2-core CPU sizes (about an hour)
 #   bash experiments/fmnist_reference.sh gpu [ROOT]    # the GPU configs (configs/fmnist.yaml)
 #
-# On this project's lent GPU machine (bash ../shared/device/stage.sh first, carry .device):
-#   source .device/setup.sh && mkdir -p data && ln -sfn $FMNIST_ROOT/FashionMNIST data/FashionMNIST \
-#     && bash experiments/fmnist_reference.sh gpu $OUT/reference-gpu
-# (each device command must end within 10 minutes: a rerun skips the steps already in timings.tsv).
+# On a machine without network access, put Fashion-MNIST's files in data/FashionMNIST/raw/ first
+# (scripts/get_fashion_mnist.sh). A rerun skips the steps already in timings.tsv, so the script can
+# run in pieces where a job's time is limited; a step cut off midway starts again from scratch, after
+# its half-written output folder is removed.
 #
 # On the CPU the standard and the robust track run side by side, one thread each: these networks
 # are too small for two threads to help one job, so two jobs finish sooner.
@@ -123,7 +123,7 @@ fi
 step report "$PY" evaluate.py report --runs "$ROOT/std" "$ROOT/robust" --out "$ROOT/report" \
   --title "Fashion-MNIST reference experiment ($PROFILE)"
 P="$ROOT/probes"
-step probe-fingerprint "$PY" evaluate.py probe fingerprint --family seed000-activation --epochs 1 \
+step probe-fingerprint "$PY" evaluate.py probe fingerprint --family cnn-activations --epochs 1 \
   --train-logits 1000 --test-logits 500 --out "$P/fingerprint"
 step probe-features "$PY" evaluate.py probe features --models "$CLS/std/classifier.safetensors" \
   "$CLS/robust/classifier.safetensors" "$EVAL" --train-images 5000 --test-images 2000 --out "$P/features"

@@ -1,53 +1,17 @@
-"""Configuration: defaults live here as dataclasses; YAML files and `key=value` overrides change them.
+"""The inverter's settings: `train.py --config configs/<x>.yaml` fills this schema.
 
-A YAML file only lists what differs from these defaults. Every key is checked: an unknown key is
-an error that lists the valid ones, and a value of the wrong type is an error too (an int is
-accepted where a float is expected). Command-line overrides use dotted paths, e.g.
-`train.max_steps=100 model.g.ch=64`; their values are parsed as YAML (`true`, `1e-4`, `[1, 2]`).
+Defaults live here as dataclasses; a YAML file lists only what differs, and any key can be
+overridden on the command line with a dotted path (`train.max_steps=2000 model.g.ch=64`). Loading,
+type checks and the unknown-key errors are `infra.config`'s. The `data:` section is
+`infra.datasets.DataConfig`, the `classifier:` section `classifiers.config.ClassifierConfig`.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import yaml
-
-from .errors import UserError
-
-
-@dataclass
-class DataConfig:
-    name: str = "fashion-mnist"  # fashion-mnist | cifar10 | cifar100 | imagefolder | synthetic
-    root: str = "data"  # where data sets live (torchvision layout; imagefolder: the class-folder tree)
-    resolution: int = 32  # images are brought to resolution x resolution
-    hflip: bool = False  # random horizontal flips of training images
-    download: bool = True  # let torchvision download a missing data set (needs network)
-    num_workers: int = 4  # loader workers for data sets read from disk (imagefolder)
-    on_device: bool = True  # keep in-memory data sets on the training device (fast for small data)
-    synthetic_size: int = 512  # synthetic: images per split
-    synthetic_classes: int = 10  # synthetic: number of classes
-    synthetic_channels: int = 3  # synthetic: 1 or 3
-
-
-@dataclass
-class ClassifierConfig:
-    # "project" (this project's safetensors checkpoint, given by `checkpoint`), "timm:<name>",
-    # "torchvision:<name>", "robustness:<arch>" (a MadryLab robustness checkpoint, given by
-    # `checkpoint`), or "random:<arch>" (a project architecture with random weights; tests).
-    name: str = "project"
-    checkpoint: str | None = None  # weights file; for timm/torchvision it replaces pretrained weights
-    trust_checkpoint: bool = False  # allow pickled checkpoints that execute code on load (robustness files)
-    pretrained: bool = True  # timm/torchvision: load the library's pretrained weights
-    num_classes: int | None = None  # if set, must equal the classifier's class count
-    input_size: int | None = None  # override the classifier's input resolution
-    mean: list[float] | None = None  # override the classifier's input normalisation
-    std: list[float] | None = None
+from classifiers.config import ClassifierConfig
+from infra.datasets import DataConfig
 
 
 @dataclass
@@ -106,126 +70,3 @@ class Config:
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-
-
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", str(tp))
-
-
-def _coerce(value: Any, tp: Any, where: str) -> Any:
-    """Check `value` against the annotation `tp`, returning it (ints widened to float)."""
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, where)
-            except UserError as err:
-                errors.append(str(err))
-        raise UserError(errors[0] if errors else f"{where}: invalid value {value!r}")
-    if origin is list:
-        if not isinstance(value, (list, tuple)):
-            raise UserError(f"{where}: expected a list, got {value!r}")
-        (item,) = typing.get_args(tp)
-        return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
-    if tp is str and isinstance(value, bool):
-        return "yes" if value else "no"  # YAML 1.1 reads a bare no/yes (as in mixed_precision: no) as a bool
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if tp is float and isinstance(value, str):
-        try:  # YAML 1.1 reads "1e-4" as a string
-            return float(value)
-        except ValueError:
-            pass
-    if tp in (int, float, str, bool) and (not isinstance(value, tp) or (tp is int and isinstance(value, bool))):
-        raise UserError(f"{where}: expected {_type_name(tp)}, got {value!r}")
-    return value
-
-
-def from_dict(cls: type, data: dict, where: str = "") -> Any:
-    """Build dataclass `cls` from a nested dict, rejecting unknown keys and wrong types."""
-    if not isinstance(data, dict):
-        raise UserError(f"{where or 'config'}: expected a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        prefix = f"{where}." if where else ""
-        raise UserError(
-            f"unknown config key {prefix}{unknown[0]}; valid keys here: {', '.join(prefix + k for k in fields)}"
-        )
-    kwargs = {}
-    for name, value in data.items():
-        tp = hints[name]
-        key = f"{where}.{name}" if where else name
-        if dataclasses.is_dataclass(tp):
-            kwargs[name] = from_dict(tp, value or {}, key)
-        else:
-            kwargs[name] = _coerce(value, tp, key)
-    return cls(**kwargs)
-
-
-def to_dict(config: Any) -> dict:
-    return dataclasses.asdict(config)
-
-
-def set_dotted(data: dict, dotted: str, value: Any) -> None:
-    *parents, last = dotted.split(".")
-    node = data
-    for part in parents:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            raise UserError(f"override {dotted}: {part} is not a section")
-    node[last] = value
-
-
-def parse_overrides(overrides: list[str]) -> list[tuple[str, Any]]:
-    parsed = []
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise UserError(f"override {item!r} is not of the form key=value (e.g. train.max_steps=100)")
-        parsed.append((key.strip(), yaml.safe_load(raw) if raw.strip() else None))
-    return parsed
-
-
-def read_yaml(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"config file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise UserError(f"config file {path} is not valid YAML: {err}") from err
-    if not isinstance(data, dict):
-        raise UserError(f"config file {path} must hold a mapping of keys")
-    return data
-
-
-def load_config(cls: type, path: str | Path | None = None, overrides: list[str] = (), base: dict | None = None):
-    """Defaults of `cls`, then `base` (a dict), then the YAML at `path`, then `key=value` overrides."""
-    data = copy.deepcopy(base or {})
-    if path is not None:
-        data = _merge(data, read_yaml(path))
-    for key, value in parse_overrides(list(overrides)):
-        set_dotted(data, key, value)
-    return from_dict(cls, data)
-
-
-def _merge(base: dict, update: dict) -> dict:
-    out = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def dump_yaml(config: Any) -> str:
-    return yaml.safe_dump(to_dict(config), sort_keys=False)

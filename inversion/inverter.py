@@ -1,10 +1,10 @@
 """The inverter as a user holds it: a trained EMA generator plus the frozen classifier it inverts.
 
-    from inversion import Inverter
-    inv = Inverter.load("runs/fmnist")              # a run folder or a snapshot.safetensors file
-    recon = inv.reconstruct(images)                  # images in [-1, 1], (N, C, H, W) at the data resolution
-    recon = inv.reconstruct(images, noise="random", seed=1)
-    images = inv.generate(edited_logits)             # from logits directly (raw, as the classifier outputs them)
+from inversion import Inverter
+inv = Inverter.load("runs/fmnist")              # a run folder or a snapshot.safetensors file
+recon = inv.reconstruct(images)                  # images in [-1, 1], (N, C, H, W) at the data resolution
+recon = inv.reconstruct(images, noise="random", seed=1)
+images = inv.generate(edited_logits)             # from logits directly (raw, as the classifier outputs them)
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from pathlib import Path
 import torch
 
 from classifiers import FrozenClassifier, load_classifier
+from infra.config import from_dict
+from infra.devices import default_device
+from infra.errors import UserError
 
-from .checkpoint import load_snapshot
-from .config import Config, from_dict
-from .errors import UserError
-from .generator import Generator, build_generator
+from .config import Config
+from .model import Generator, build_generator
+from .snapshot import load_snapshot
 
 
 def _find_classifier(checkpoint: str, snapshot: Path, meta: dict) -> str:
@@ -57,11 +59,12 @@ class Inverter:
         return self.meta["num_classes"]
 
     @classmethod
-    def load(cls, path: str | Path, device: str | torch.device | None = None,
-             classifier: FrozenClassifier | bool = True) -> "Inverter":
+    def load(
+        cls, path: str | Path, device: str | torch.device | None = None, classifier: FrozenClassifier | bool = True
+    ) -> Inverter:
         """Load a snapshot. `classifier`: True loads the one it was trained against (as its config names
         it), False loads none (then only `generate` works), or pass a FrozenClassifier to use."""
-        device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        device = default_device(device)
         state, meta = load_snapshot(Path(path))
         cfg = from_dict(Config, meta["config"])
         G = build_generator(cfg.model, meta["num_classes"], meta["resolution"], meta["channels"])
@@ -72,13 +75,15 @@ class Inverter:
         elif classifier is False:
             classifier = None
         if classifier is not None and classifier.num_classes != meta["num_classes"]:
-            raise UserError(f"the classifier has {classifier.num_classes} classes but the inverter was trained "
-                            f"on {meta['num_classes']} logits")
+            raise UserError(
+                f"the classifier has {classifier.num_classes} classes but the inverter was trained "
+                f"on {meta['num_classes']} logits"
+            )
         return cls(G.to(device), classifier.to(device) if classifier is not None else None, meta)
 
     @property
     def kind(self) -> str:
-        """"gan" for trained inverters, "decoder" for the pixel-loss baseline (which ignores noise)."""
+        """ "gan" for trained inverters, "decoder" for the pixel-loss baseline (which ignores noise)."""
         return self.meta.get("kind", "gan")
 
     def _noise(self, n: int, noise, seed: int | None) -> torch.Tensor:
@@ -104,23 +109,32 @@ class Inverter:
         return torch.cat([self.classifier(b.to(self.device)).float() for b in images.split(batch_size)])
 
     @torch.no_grad()
-    def generate(self, logits: torch.Tensor, noise=None, seed: int | None = None, batch_size: int = 256) -> torch.Tensor:
+    def generate(
+        self, logits: torch.Tensor, noise=None, seed: int | None = None, batch_size: int = 256
+    ) -> torch.Tensor:
         """Images in [-1, 1] from raw logits (N, num_classes). noise: None/'zero' (default, the
         deterministic reconstruction), 'random' (drawn with `seed`), or an (N, dim_noise) tensor."""
         if logits.ndim != 2 or logits.shape[1] != self.num_classes:
             raise ValueError(f"logits must have shape (N, {self.num_classes}), got {tuple(logits.shape)}")
         noise = self._noise(logits.shape[0], noise, seed)
-        out = [self.generator(n, z.to(self.device).float()) for n, z in zip(noise.split(batch_size), logits.split(batch_size))]
+        out = [
+            self.generator(n, z.to(self.device).float())
+            for n, z in zip(noise.split(batch_size), logits.split(batch_size))
+        ]
         return torch.cat(out)
 
-    def reconstruct(self, images: torch.Tensor, noise=None, seed: int | None = None, batch_size: int = 256) -> torch.Tensor:
+    def reconstruct(
+        self, images: torch.Tensor, noise=None, seed: int | None = None, batch_size: int = 256
+    ) -> torch.Tensor:
         """G(phi(x)): reconstructions of images in [-1, 1], (N, C, H, W) at the data resolution."""
         return self.generate(self.logits(images, batch_size), noise=noise, seed=seed, batch_size=batch_size)
 
     def _check_images(self, images: torch.Tensor) -> None:
         expected = (self.channels, self.resolution, self.resolution)
         if images.ndim != 4 or tuple(images.shape[1:]) != expected:
-            raise ValueError(f"images must have shape (N, {expected[0]}, {expected[1]}, {expected[2]}) in [-1, 1], "
-                             f"got {tuple(images.shape)}")
+            raise ValueError(
+                f"images must have shape (N, {expected[0]}, {expected[1]}, {expected[2]}) in [-1, 1], "
+                f"got {tuple(images.shape)}"
+            )
         if images.dtype == torch.uint8:
-            raise ValueError("images must be float in [-1, 1], not uint8 (use inversion.data.to_model_range)")
+            raise ValueError("images must be float in [-1, 1], not uint8 (use infra.datasets.to_model_range)")

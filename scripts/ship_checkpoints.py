@@ -29,12 +29,12 @@ from safetensors.torch import load_file, save_file
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from classifiers import ClassifierConfig, load_classifier  # noqa: E402
 from classifiers.checkpoint import FORMAT, read_metadata  # noqa: E402
-from classifiers.load import load_classifier  # noqa: E402
-from inversion.checkpoint import SNAPSHOT_FORMAT, load_snapshot  # noqa: E402
-from inversion.config import ClassifierConfig, DataConfig  # noqa: E402
-from inversion.data import eval_batches, load_data  # noqa: E402
+from infra.batches import eval_batches  # noqa: E402
+from infra.datasets import DataConfig, load_data  # noqa: E402
 from inversion.inverter import Inverter  # noqa: E402
+from inversion.snapshot import SNAPSHOT_FORMAT, load_snapshot  # noqa: E402
 
 LOGIT_TOLERANCE = 0.01  # of the logits' standard deviation
 PIXEL_TOLERANCE = 2 / 255  # in [0, 1] pixel units
@@ -68,8 +68,13 @@ def ship_classifier(src: Path, dst: Path, images: torch.Tensor) -> dict:
     error = ((logits - reference).abs().max() / reference.std()).item()
     agree = (logits.argmax(1) == reference.argmax(1)).float().mean().item()
     precision = "fp16" if agree == 1.0 and error <= LOGIT_TOLERANCE else "fp32"
-    meta["shipped"] = {"precision": precision, "from": str(src), "max_logit_error_of_fp16": error,
-                       "top1_agreement_of_fp16": agree, "checked_images": len(images)}
+    meta["shipped"] = {
+        "precision": precision,
+        "from": str(src),
+        "max_logit_error_of_fp16": error,
+        "top1_agreement_of_fp16": agree,
+        "checked_images": len(images),
+    }
     write(dst, halved if precision == "fp16" else state, {"format": FORMAT, "meta": json.dumps(meta)})
     return meta
 
@@ -79,8 +84,9 @@ def ship_inverter(src: Path, dst: Path, classifier_file: str, images: torch.Tens
     meta = dict(meta)
     meta["config"]["classifier"]["checkpoint"] = classifier_file
     meta.pop("classifier_checkpoint_absolute", None)
-    classifier = load_classifier(ClassifierConfig(name="project", checkpoint=str(dst.parent / classifier_file)),
-                                 images.shape[1], "cpu")
+    classifier = load_classifier(
+        ClassifierConfig(name="project", checkpoint=str(dst.parent / classifier_file)), images.shape[1], "cpu"
+    )
 
     def reconstructions(tensors: dict) -> torch.Tensor:
         with tempfile.TemporaryDirectory() as tmp:
@@ -92,20 +98,29 @@ def ship_inverter(src: Path, dst: Path, classifier_file: str, images: torch.Tens
     reference = reconstructions(state)
     error = ((reconstructions(half(state)) - reference).abs().max() / 2).item()  # [-1, 1] to [0, 1] units
     precision = "fp16" if error <= PIXEL_TOLERANCE else "fp32"
-    meta["shipped"] = {"precision": precision, "from": str(src), "max_pixel_error_of_fp16": error,
-                       "checked_images": len(images)}
+    meta["shipped"] = {
+        "precision": precision,
+        "from": str(src),
+        "max_pixel_error_of_fp16": error,
+        "checked_images": len(images),
+    }
     write(dst, half(state) if precision == "fp16" else state, {"format": SNAPSHOT_FORMAT, "meta": json.dumps(meta)})
     return meta
 
 
 def readme(out: Path, rows: list[tuple[str, str, dict]]) -> str:
-    lines = [f"# Shipped networks ({out})", "",
-             "Written by `python scripts/ship_checkpoints.py` from the reference experiment "
-             "(`experiments/fmnist_reference.sh`; results in `docs/RESULTS.md`). Half precision only where the "
-             "script measured it to be lossless enough (see its docstring); every tensor is read back as fp32.",
-             "", "| file | what | measured | precision | size |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        f"# Shipped networks ({out})",
+        "",
+        "Written by `python scripts/ship_checkpoints.py` from the reference experiment "
+        "(`experiments/fmnist_reference.sh`; results in `docs/RESULTS.md`). Half precision only where the "
+        "script measured it to be lossless enough (see its docstring); every tensor is read back as fp32.",
+        "",
+        "| file | what | measured | precision | size |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for name, what, meta in rows:
-        size = (out / name).stat().st_size / 2 ** 20
+        size = (out / name).stat().st_size / 2**20
         if "config" not in meta:  # a classifier
             measured = f"test accuracy {meta['test_accuracy']:.1%}" if "test_accuracy" in meta else "not measured"
             robust = meta.get("robust_accuracy", meta.get("evaluation", {}).get("robust_accuracy"))
@@ -114,14 +129,17 @@ def readme(out: Path, rows: list[tuple[str, str, dict]]) -> str:
         else:
             measured = f"{meta['step']} steps against `{meta['config']['classifier']['checkpoint']}`"
         lines.append(f"| `{name}` | {what} | {measured} | {meta['shipped']['precision']} | {size:.2f} MiB |")
-    total = sum((out / name).stat().st_size for name, _, _ in rows) / 2 ** 20
+    total = sum((out / name).stat().st_size for name, _, _ in rows) / 2**20
     lines += ["", f"In all {total:.2f} MiB."]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("root", help="the reference experiment's folder (runs/reference-cpu)")
     p.add_argument("--out", default="checkpoints/fmnist", help="where to write (default checkpoints/fmnist)")
     p.add_argument("--data-root", default="data", help="where Fashion-MNIST lives (default data)")
@@ -132,9 +150,11 @@ def main(argv=None) -> int:
     test = load_data(DataConfig(name="fashion-mnist", root=args.data_root, num_workers=0)).test
     images, _ = next(eval_batches(test, args.images, torch.device("cpu")))
     rows = []
-    for kind, name, what in (("std", "classifier-std.safetensors", "standard classifier (inverted)"),
-                             ("robust", "classifier-robust.safetensors", "robust classifier (inverted)"),
-                             ("evaluator", "evaluator.safetensors", "independent evaluator")):
+    for kind, name, what in (
+        ("std", "classifier-std.safetensors", "standard classifier (inverted)"),
+        ("robust", "classifier-robust.safetensors", "robust classifier (inverted)"),
+        ("evaluator", "evaluator.safetensors", "independent evaluator"),
+    ):
         meta = ship_classifier(root / "classifiers" / kind / "classifier.safetensors", out / name, images)
         rows.append((name, what, meta))
         print(f"{out / name}: {meta['shipped']['precision']}")

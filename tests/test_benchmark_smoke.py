@@ -9,9 +9,33 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_throughput_benchmark_runs_and_prints_its_table(tmp_path):
     out = tmp_path / "rows.json"
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "train_throughput.py"), "--modes", "eager-fp32", "fast", "--compile", "no",
-                             "--batch-sizes", "4", "--iters", "2", "--warmup", "1", "--ch", "4", "--d-steps", "2",
-                             "--out", str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "train_throughput.py"),
+            "--modes",
+            "eager-fp32",
+            "fast",
+            "--compile",
+            "no",
+            "--batch-sizes",
+            "4",
+            "--iters",
+            "2",
+            "--warmup",
+            "1",
+            "--ch",
+            "4",
+            "--d-steps",
+            "2",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| eager-fp32 | 4 | cpu |" in result.stdout and "| fast | 4 | cpu |" in result.stdout
     import json

@@ -5,10 +5,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from classifiers import ClassifierInfo, FrozenClassifier, load_classifier, load_classifier_checkpoint, save_classifier
+from classifiers import (
+    ClassifierConfig,
+    ClassifierInfo,
+    FrozenClassifier,
+    load_classifier,
+    load_classifier_checkpoint,
+    save_classifier,
+)
 from classifiers.architectures import ARCHITECTURES, build_arch
-from inversion.config import ClassifierConfig
-from inversion.errors import UserError
+from infra.errors import UserError
 
 
 class Recorder(nn.Module):
@@ -48,7 +54,9 @@ def test_wrapper_is_frozen_and_stays_in_eval_mode():
 def test_project_checkpoint_round_trip_keeps_logits(tmp_path, arch):
     torch.manual_seed(0)
     model = build_arch(arch, 10, 3, width=8).eval()
-    info = ClassifierInfo(num_classes=10, in_channels=3, input_size=None, mean=[0.5] * 3, std=[0.5] * 3, classes=list("abcdefghij"))
+    info = ClassifierInfo(
+        num_classes=10, in_channels=3, input_size=None, mean=[0.5] * 3, std=[0.5] * 3, classes=list("abcdefghij")
+    )
     path = save_classifier(tmp_path / "c.safetensors", model, arch, 8, info, {"test_accuracy": 0.5})
     loaded, info2, meta = load_classifier_checkpoint(path)
     x = torch.randn(4, 3, 32, 32)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-import inversion.data as data_module
-from inversion.config import DataConfig
-from inversion.data import BatchStream, TensorImages, load_data, to_model_range, to_uint8
+import infra.datasets as data_module
+from infra.batches import BatchStream
+from infra.datasets import DataConfig, TensorImages, load_data, to_model_range, to_uint8
 
 
 def _write_idx(path, array):
@@ -33,7 +33,9 @@ def test_fashion_mnist_reader_pads_to_32(tmp_path, monkeypatch):
 def test_truncated_idx_file_is_reported(tmp_path, monkeypatch):
     raw = tmp_path / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
-    (raw / "train-images-idx3-ubyte").write_bytes(bytes([0, 0, 8, 3]) + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\x00" * 10)
+    (raw / "train-images-idx3-ubyte").write_bytes(
+        bytes([0, 0, 8, 3]) + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\x00" * 10
+    )
     _write_idx(raw / "train-labels-idx1-ubyte.gz", np.arange(5))
     monkeypatch.setattr(data_module, "FMNIST_SYSTEM_DIR", tmp_path / "nowhere")
     with pytest.raises(data_module.UserError, match="truncated"):
@@ -94,7 +96,9 @@ def test_batch_stream_is_resumable_and_sharded():
 
 
 def test_flips_are_reproducible():
-    ds = TensorImages(torch.arange(16, dtype=torch.uint8).view(1, 1, 4, 4).repeat(8, 1, 1, 1), torch.zeros(8, dtype=torch.long))
+    ds = TensorImages(
+        torch.arange(16, dtype=torch.uint8).view(1, 1, 4, 4).repeat(8, 1, 1, 1), torch.zeros(8, dtype=torch.long)
+    )
     a = BatchStream(ds, batch_size=8, device="cpu", hflip=True)
     b = BatchStream(ds, batch_size=8, device="cpu", hflip=True)
     x, y = next(a)[0], next(b)[0]

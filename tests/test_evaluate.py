@@ -23,10 +23,22 @@ def tiny(tmp_path_factory):
     assert train.main(["--config", str(ROOT / "configs/tiny.yaml"), f"runs_dir={root}", "name=run"]) == 0
     torch.manual_seed(0)
     info = ClassifierInfo(10, 3, None, [0.5] * 3, [0.5] * 3, classes=[f"c{i}" for i in range(10)])
-    evaluator = save_classifier(root / "evaluator.safetensors", build_arch("vgg_small", 10, 3, width=8), "vgg_small", 8,
-                                info, {"data": "synthetic"})
-    classifier = save_classifier(root / "classifier.safetensors", build_arch("vgg_small", 10, 3, width=4), "vgg_small",
-                                 4, info, {"data": "synthetic"})
+    evaluator = save_classifier(
+        root / "evaluator.safetensors",
+        build_arch("vgg_small", 10, 3, width=8),
+        "vgg_small",
+        8,
+        info,
+        {"data": "synthetic"},
+    )
+    classifier = save_classifier(
+        root / "classifier.safetensors",
+        build_arch("vgg_small", 10, 3, width=4),
+        "vgg_small",
+        4,
+        info,
+        {"data": "synthetic"},
+    )
     return {"root": root, "run": root / "run", "evaluator": str(evaluator), "classifier": str(classifier)}
 
 
@@ -53,8 +65,21 @@ def test_fidelity_table(tiny):
     out = tiny["run"] / "eval" / "fidelity"
     fid = _results(out)["fidelity"]
     assert fid["images"] == 64 and fid["id_candidates"] == 16
-    for key in ("mse", "psnr", "ssim", "mse_noise_mean", "feature_distance", "id_top1", "id_top5", "evaluator_acc_recon",
-                "evaluator_acc_original", "top1_agreement", "logit_cosine", "fid[logit-inversion-evaluator]", "diversity"):
+    for key in (
+        "mse",
+        "psnr",
+        "ssim",
+        "mse_noise_mean",
+        "feature_distance",
+        "id_top1",
+        "id_top5",
+        "evaluator_acc_recon",
+        "evaluator_acc_original",
+        "top1_agreement",
+        "logit_cosine",
+        "fid[logit-inversion-evaluator]",
+        "diversity",
+    ):
         assert key in fid and fid[key] == fid[key], key
     assert fid["lpips"] is None and fid["fid[inception-v3]"] is None
     assert "| LPIPS (AlexNet) | unavailable |" in (out / "fidelity.md").read_text()
@@ -80,11 +105,11 @@ def test_manipulate(tiny, edit):
 
 
 def test_swap_top2_and_shift_edits():
-    from inversion.manipulations import edit, swap_top2
+    from inversion.evaluation.logit_edits import edit, swap_top2
 
     z = torch.tensor([[1.0, 5.0, 3.0, 0.0]])
     assert swap_top2(z).tolist() == [[1.0, 3.0, 5.0, 0.0]]
-    shifted = edit("shift", z, 2.0, scale=1.5)
+    shifted = edit("shift", z, 2.0, unit=1.5)
     torch.testing.assert_close(torch.softmax(shifted, 1), torch.softmax(z, 1))
 
 
@@ -98,15 +123,28 @@ def test_invariance(tiny):
 
 
 def test_invariance_transform_is_exact_for_flips():
-    from inversion.invariance import TRANSFORMS
+    from inversion.evaluation.invariance import TRANSFORMS
 
     x = torch.arange(8.0).view(1, 1, 2, 4)
     assert torch.equal(TRANSFORMS["hflip"](x), x.flip(-1))
 
 
 def test_adversarial_and_subsets(tiny):
-    _run("adversarial", "--run", tiny["run"], "--evaluator", tiny["evaluator"], "--limit", 16, "--steps", 2,
-         "--candidates", 4, "--examples", 3)
+    _run(
+        "adversarial",
+        "--run",
+        tiny["run"],
+        "--evaluator",
+        tiny["evaluator"],
+        "--limit",
+        16,
+        "--steps",
+        2,
+        "--candidates",
+        4,
+        "--examples",
+        3,
+    )
     out = tiny["run"] / "eval" / "adversarial"
     res = _results(out)
     assert set(res["attacks"]) == {"untargeted", "targeted"} and res["attack"]["norm"] == "linf"
@@ -131,8 +169,18 @@ def test_ood(tiny, tmp_path, source):
 
 def test_baselines(tiny):
     decoder = tiny["root"] / "decoder"
-    _run("baseline", "decoder", "--classifier", tiny["classifier"], "--config", ROOT / "configs/tiny.yaml",
-         "--steps", 5, "--out", decoder)
+    _run(
+        "baseline",
+        "decoder",
+        "--classifier",
+        tiny["classifier"],
+        "--config",
+        ROOT / "configs/tiny.yaml",
+        "--steps",
+        5,
+        "--out",
+        decoder,
+    )
     from inversion import Inverter
 
     inv = Inverter.load(decoder, device="cpu")
@@ -142,14 +190,30 @@ def test_baselines(tiny):
     _run("fidelity", "--run", decoder, "--evaluator", tiny["evaluator"], "--candidates", 8, "--limit", 16)
     assert _results(decoder / "eval" / "fidelity")["fidelity"]["diversity"] == 0.0
     optimize = tiny["root"] / "optimize"
-    _run("baseline", "optimize", "--classifier", tiny["classifier"], "--config", ROOT / "configs/tiny.yaml",
-         "--evaluator", tiny["evaluator"], "--steps", 3, "--limit", 8, "--candidates", 8, "--out", optimize)
+    _run(
+        "baseline",
+        "optimize",
+        "--classifier",
+        tiny["classifier"],
+        "--config",
+        ROOT / "configs/tiny.yaml",
+        "--evaluator",
+        tiny["evaluator"],
+        "--steps",
+        3,
+        "--limit",
+        8,
+        "--candidates",
+        8,
+        "--out",
+        optimize,
+    )
     res = _results(optimize / "eval" / "fidelity")
     assert res["fidelity"]["images"] == 8 and (optimize / "eval" / "fidelity" / "grid.png").is_file()
 
 
 def test_optimisation_inversion_matches_logits():
-    from inversion.baselines import optimize_images
+    from inversion.baselines.optimization import optimize_images
 
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(32 * 32, 10))

@@ -1,7 +1,9 @@
 import torch
 import torch.nn.functional as F
 
-from inversion.layers import ConditionalBatchNorm2d, SelfAttention, snconv2d, snlinear
+from inversion.model.conditional_batch_norm import ConditionalBatchNorm2d
+from inversion.model.layers import snconv2d, snlinear
+from inversion.model.self_attention import SelfAttention
 
 
 def test_conditional_bn_is_plain_batch_norm_at_init():

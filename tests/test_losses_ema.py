@@ -1,8 +1,8 @@
 import torch
 from torch import nn
 
-from inversion.ema import EMA
-from inversion.losses import hinge_d_loss, hinge_g_loss
+from inversion.training.ema import EMA
+from inversion.training.hinge_loss import hinge_d_loss, hinge_g_loss
 
 
 def test_hinge_losses_on_hand_made_scores():

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from inversion import metrics
+from inversion.evaluation import metrics
+from inversion.evaluation.identification import identification
 
 
 def test_pixel_metrics_on_known_cases():
@@ -22,12 +23,12 @@ def test_pixel_metrics_on_known_cases():
 def test_identification_is_perfect_for_identical_features_and_chance_for_shuffled():
     torch.manual_seed(0)
     f = torch.randn(2000, 32)
-    perfect = metrics.identification(f, f, candidates=1000)
+    perfect = identification(f, f, candidates=1000)
     assert perfect["top1"] == 1.0 and perfect["top5"] == 1.0 and perfect["chance_top1"] == 0.001
     assert perfect["images"] == 2000
-    shuffled = metrics.identification(f[torch.randperm(2000)], f, candidates=100)
+    shuffled = identification(f[torch.randperm(2000)], f, candidates=100)
     assert shuffled["top1"] < 0.05 and shuffled["top5"] < 0.12  # chance: 1% and 5%
-    noisy = metrics.identification(f + 0.1 * torch.randn_like(f), f, candidates=1000)
+    noisy = identification(f + 0.1 * torch.randn_like(f), f, candidates=1000)
     assert noisy["top1"] > 0.95
 
 
@@ -55,7 +56,7 @@ def _evaluator_file(tmp_path, width=16, channels=3):
 def test_fid_is_zero_for_identical_sets_and_the_extractor_registers_once(tmp_path):
     from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
-    from inversion.realism import EXTRACTOR, fid_kid, register
+    from inversion.evaluation.realism import EXTRACTOR, fid_kid, register
 
     path = _evaluator_file(tmp_path)
     register()
@@ -71,7 +72,7 @@ def test_fid_is_zero_for_identical_sets_and_the_extractor_registers_once(tmp_pat
 
 
 def test_fid_handles_grey_images(tmp_path):
-    from inversion.realism import EXTRACTOR, fid_kid
+    from inversion.evaluation.realism import EXTRACTOR, fid_kid
 
     path = _evaluator_file(tmp_path, channels=1)
     x = torch.rand(20, 1, 32, 32) * 2 - 1
@@ -81,7 +82,7 @@ def test_fid_handles_grey_images(tmp_path):
 def test_lpips_plumbing_with_a_random_backbone_file(tmp_path):
     import torchvision
 
-    from inversion.perceptual import lpips_distance, lpips_model
+    from inversion.evaluation.perceptual import lpips_distance, lpips_model
 
     assert lpips_model(None) is None  # no weights: the metric is unavailable
     torch.manual_seed(0)

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from inversion.discriminator import Discriminator
-from inversion.errors import UserError
-from inversion.generator import Generator
+from infra.errors import UserError
+from inversion.model.generator import Generator
+from inversion.model.projection_discriminator import Discriminator
 
 
 @pytest.mark.parametrize("resolution", [32, 64, 128])

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 import evaluate
-from probes import confidence, features, fingerprint, novelty, style_shift
+from inversion.probes import confidence, fingerprint, novelty, style_shift
+from inversion.probes import feature_reconstruction as features
 
 TINY_DATA = ["--data", "synthetic"]
 
@@ -45,7 +46,7 @@ def test_linear_map_recovers_features_that_are_linear_in_the_logits():
 def test_confidence_scores_and_auroc():
     logits = torch.tensor([[2.0, 0.0, -1.0], [1.0, 1.0, 0.0]])
     torch.testing.assert_close(confidence.margin(logits), torch.tensor([2.0, 0.0]))
-    torch.testing.assert_close(confidence.ratio(logits), torch.tensor([float(torch.e ** 2), 1.0]))
+    torch.testing.assert_close(confidence.ratio(logits), torch.tensor([float(torch.e**2), 1.0]))
     high, low = torch.linspace(5, 6, 50), torch.linspace(0, 1, 50)
     assert confidence.auroc(high, low) == 1.0
     assert confidence.auroc(high, high) == 0.5
@@ -80,8 +81,21 @@ def checkpoints(tmp_path_factory):
     paths = []
     for seed in (0, 1):
         out = root / f"net{seed}.safetensors"
-        assert main(["--config", cfg, f"runs_dir={root}", f"name=n{seed}", f"out={out}", f"seed={seed}",
-                     "max_steps=10", "data.synthetic_channels=1"]) == 0
+        assert (
+            main(
+                [
+                    "--config",
+                    cfg,
+                    f"runs_dir={root}",
+                    f"name=n{seed}",
+                    f"out={out}",
+                    f"seed={seed}",
+                    "max_steps=10",
+                    "data.synthetic_channels=1",
+                ]
+            )
+            == 0
+        )
         paths.append(str(out))
     return paths
 
@@ -91,8 +105,26 @@ def _results(out: Path) -> dict:
 
 
 def test_fingerprint_command(tmp_path):
-    assert evaluate.main(["probe", "fingerprint", "--family", "seed000-depth", "--epochs", "0.2", "--train-logits", "60",
-                          "--test-logits", "40", "--out", str(tmp_path), *TINY_DATA]) == 0
+    assert (
+        evaluate.main(
+            [
+                "probe",
+                "fingerprint",
+                "--family",
+                "cnn-shapes",
+                "--epochs",
+                "0.2",
+                "--train-logits",
+                "60",
+                "--test-logits",
+                "40",
+                "--out",
+                str(tmp_path),
+                *TINY_DATA,
+            ]
+        )
+        == 0
+    )
     res = _results(tmp_path)
     assert res["networks"] == ["cnn2_k5_relu", "cnn3_k2_relu", "cnn2_k3_relu"] and res["chance"] == pytest.approx(1 / 3)
     assert set(res["accuracy"]) == {f"{k}/{n}" for k in ("linear", "rbf") for n in fingerprint.NORMALISATIONS}
@@ -100,31 +132,104 @@ def test_fingerprint_command(tmp_path):
 
 
 def test_fingerprint_command_on_checkpoints(tmp_path, checkpoints):
-    assert evaluate.main(["probe", "fingerprint", "--family", *checkpoints, "--train-logits", "60", "--test-logits", "40",
-                          "--out", str(tmp_path), *TINY_DATA]) == 0
+    assert (
+        evaluate.main(
+            [
+                "probe",
+                "fingerprint",
+                "--family",
+                *checkpoints,
+                "--train-logits",
+                "60",
+                "--test-logits",
+                "40",
+                "--out",
+                str(tmp_path),
+                *TINY_DATA,
+            ]
+        )
+        == 0
+    )
     assert _results(tmp_path)["networks"] == ["net0", "net1"]
 
 
 def test_features_command(tmp_path, checkpoints):
-    assert evaluate.main(["probe", "features", "--models", *checkpoints, "--train-images", "200", "--test-images", "100",
-                          "--out", str(tmp_path), *TINY_DATA]) == 0
+    assert (
+        evaluate.main(
+            [
+                "probe",
+                "features",
+                "--models",
+                *checkpoints,
+                "--train-images",
+                "200",
+                "--test-images",
+                "100",
+                "--out",
+                str(tmp_path),
+                *TINY_DATA,
+            ]
+        )
+        == 0
+    )
     matrix = _results(tmp_path)["matrix"]
     assert set(matrix) == {"net0", "net1"} and set(matrix["net0"]) == {"net0", "net1"}
     assert all(0 <= cell["top1_match"] <= 1 for row in matrix.values() for cell in row.values())
 
 
 def test_confidence_command(tmp_path, checkpoints):
-    assert evaluate.main(["probe", "confidence", "--classifier", *checkpoints, "--limit", "32", "--steps", "2",
-                          "--eps", "0.05", "--out", str(tmp_path), *TINY_DATA]) == 0
+    assert (
+        evaluate.main(
+            [
+                "probe",
+                "confidence",
+                "--classifier",
+                *checkpoints,
+                "--limit",
+                "32",
+                "--steps",
+                "2",
+                "--eps",
+                "0.05",
+                "--out",
+                str(tmp_path),
+                *TINY_DATA,
+            ]
+        )
+        == 0
+    )
     res = _results(tmp_path)["results"]
     assert set(res["net0"]) == {"ratio", "margin"}
     assert (tmp_path / "cdf_ratio.png").is_file() and (tmp_path / "cdf_margin.png").is_file()
 
 
 def test_novelty_command(tmp_path):
-    assert evaluate.main(["probe", "novelty", "--arch", "vgg_small", "--width", "4", "--backbone-epochs", "0.5",
-                          "--backbone-images", "100", "--probe-images", "40", "--test-images", "30", "--probe-epochs", "1",
-                          "--out", str(tmp_path), *TINY_DATA]) == 0
+    assert (
+        evaluate.main(
+            [
+                "probe",
+                "novelty",
+                "--arch",
+                "vgg_small",
+                "--width",
+                "4",
+                "--backbone-epochs",
+                "0.5",
+                "--backbone-images",
+                "100",
+                "--probe-images",
+                "40",
+                "--test-images",
+                "30",
+                "--probe-epochs",
+                "1",
+                "--out",
+                str(tmp_path),
+                *TINY_DATA,
+            ]
+        )
+        == 0
+    )
     res = _results(tmp_path)
     assert set(res["layers"]) == {"fine-tuned", "not fine-tuned"}
     assert len(res["layers"]["fine-tuned"]) == 5  # the image, three stages, the pooled features
@@ -132,8 +237,26 @@ def test_novelty_command(tmp_path):
 
 
 def test_style_shift_command(tmp_path, checkpoints):
-    assert evaluate.main(["probe", "style-shift", "--classifier", checkpoints[0], "--pairs", "4", "--steps", "3",
-                          "--pool", "64", "--out", str(tmp_path), *TINY_DATA]) == 0
+    assert (
+        evaluate.main(
+            [
+                "probe",
+                "style-shift",
+                "--classifier",
+                checkpoints[0],
+                "--pairs",
+                "4",
+                "--steps",
+                "3",
+                "--pool",
+                "64",
+                "--out",
+                str(tmp_path),
+                *TINY_DATA,
+            ]
+        )
+        == 0
+    )
     res = _results(tmp_path)["results"]
     assert res["intra-class"]["pairs"] == 4 and res["inter-class"]["pairs"] == 4
     assert (tmp_path / "inter-class.png").is_file()

@@ -9,11 +9,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from classifiers import load_classifier, load_classifier_checkpoint
-from classifiers.architectures import SEED000, ResNet18, build_arch
+from classifiers import ClassifierConfig, load_classifier, load_classifier_checkpoint
+from classifiers.architectures import SMALL_CNNS, ResNet18, build_arch
 from classifiers.attacks import PGDConfig, pgd
-from inversion.config import ClassifierConfig
-from inversion.errors import UserError
+from infra.errors import UserError
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "classifiers"
 
@@ -55,7 +54,10 @@ def test_robustness_imagenet_checkpoint_loads_into_torchvision(tmp_path):
     frozen = load_classifier(ClassifierConfig(name="robustness:resnet18", checkpoint=str(path)), data_channels=3)
     x = torch.rand(2, 3, 64, 64) * 2 - 1
     up = F.interpolate((x + 1) / 2, size=(224, 224), mode="bilinear", align_corners=False)
-    reference = net((up - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+    reference = net(
+        (up - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    )
     torch.testing.assert_close(frozen(x), reference, rtol=1e-4, atol=1e-4)
     assert frozen.num_classes == 5
 
@@ -126,13 +128,24 @@ def _robust_loss(model, x, y, cfg):
 
 def test_tiny_adversarial_training_lowers_robust_loss(tmp_path):
     from classifiers.train import main
-    from inversion.config import DataConfig
-    from inversion.data import load_data, to_model_range
+    from infra.datasets import DataConfig, load_data, to_model_range
 
     out = tmp_path / "robust.safetensors"
-    args = ["--config", str(CONFIGS / "tiny.yaml"), f"runs_dir={tmp_path}", f"out={out}", "max_steps=40", "lr=0.05",
-            "adversarial.norm=linf", "adversarial.eps=0.03", "adversarial.steps=3", "adversarial.step_size=0.015",
-            "adversarial.eval_steps=5", "robust_eval_samples=32", "checkpoint_every=1000"]
+    args = [
+        "--config",
+        str(CONFIGS / "tiny.yaml"),
+        f"runs_dir={tmp_path}",
+        f"out={out}",
+        "max_steps=40",
+        "lr=0.05",
+        "adversarial.norm=linf",
+        "adversarial.eps=0.03",
+        "adversarial.steps=3",
+        "adversarial.step_size=0.015",
+        "adversarial.eval_steps=5",
+        "robust_eval_samples=32",
+        "checkpoint_every=1000",
+    ]
     assert main(args) == 0
     trained, _, meta = load_classifier_checkpoint(out)
     assert meta["training"] == "adversarial" and 0 <= meta["robust_accuracy"] <= meta["test_accuracy"]
@@ -160,12 +173,22 @@ def test_evaluate_stores_clean_and_robust_accuracy(tmp_path, capsys):
 
 
 def test_classifier_resume_is_bit_identical(tmp_path):
-    from classifiers.train import main
-    from inversion.checkpoint import list_checkpoints
     from safetensors.torch import load_file
 
-    base = ["--config", str(CONFIGS / "tiny.yaml"), f"runs_dir={tmp_path}", "max_steps=6", "checkpoint_every=3",
-            "keep_checkpoints=5", "adversarial.norm=l2", "adversarial.eps=0.2", "adversarial.steps=2"]
+    from classifiers.train import main
+    from infra.checkpoints import list_checkpoints
+
+    base = [
+        "--config",
+        str(CONFIGS / "tiny.yaml"),
+        f"runs_dir={tmp_path}",
+        "max_steps=6",
+        "checkpoint_every=3",
+        "keep_checkpoints=5",
+        "adversarial.norm=l2",
+        "adversarial.eps=0.2",
+        "adversarial.steps=2",
+    ]
     assert main([*base, "name=full"]) == 0
     part = tmp_path / "part"
     shutil.copytree(tmp_path / "full", part)
@@ -179,15 +202,22 @@ def test_classifier_resume_is_bit_identical(tmp_path):
     assert stats[-1]["step"] == 6
 
 
-def test_seed000_networks_have_the_source_layer_shapes():
-    expected_fc1 = {"cnn2_k5_relu": 320, "cnn3_k2_relu": 40, "cnn2_k3_relu": 500, "cnn2_k5_linear": 320, "cnn2_k5_tanh": 320}
+def test_small_cnns_have_the_papers_layer_shapes():
+    expected_fc1 = {
+        "cnn2_k5_relu": 320,
+        "cnn3_k2_relu": 40,
+        "cnn2_k3_relu": 500,
+        "cnn2_k5_linear": 320,
+        "cnn2_k5_tanh": 320,
+    }
     for name, fc1 in expected_fc1.items():
-        net = SEED000[name](num_classes=10, in_channels=1, image_size=28)
+        net = SMALL_CNNS[name](num_classes=10, in_channels=1, image_size=28)
         assert net.fc1.in_features == fc1 and net.fc1.out_features == 50 and net.fc2.out_features == 10
         assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
         assert build_arch(name, 10, 1)(torch.zeros(1, 1, 32, 32)).shape == (1, 10)  # 32 px works too
     x = torch.randn(1, 1, 28, 28)
-    assert SEED000["cnn2_k5_tanh"](image_size=28).features(x).abs().max() <= 1  # tanh hidden layer
-    linear = SEED000["cnn2_k5_linear"](image_size=28)
-    torch.testing.assert_close(linear(2 * x) - linear(torch.zeros_like(x)), 2 * (linear(x) - linear(torch.zeros_like(x))),
-                               rtol=1e-4, atol=1e-5)  # no activation: affine in its input (max-pool is 1-homogeneous)
+    assert SMALL_CNNS["cnn2_k5_tanh"](image_size=28).features(x).abs().max() <= 1  # tanh hidden layer
+    linear = SMALL_CNNS["cnn2_k5_linear"](image_size=28)
+    torch.testing.assert_close(
+        linear(2 * x) - linear(torch.zeros_like(x)), 2 * (linear(x) - linear(torch.zeros_like(x))), rtol=1e-4, atol=1e-5
+    )  # no activation: affine in its input (max-pool is 1-homogeneous)

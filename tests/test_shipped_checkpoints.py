@@ -6,18 +6,20 @@ from pathlib import Path
 import pytest
 import torch
 
-import inversion.data as data_module
+import infra.datasets as data_module
+from classifiers import ClassifierConfig
 from classifiers.load import load_classifier
+from infra.batches import eval_batches
+from infra.datasets import DataConfig, load_data
 from inversion import Inverter
-from inversion.config import ClassifierConfig, DataConfig
-from inversion.data import eval_batches, load_data
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints" / "fmnist"
 CLASSIFIERS = ("classifier-std", "classifier-robust", "evaluator")
-has_fmnist = pytest.mark.skipif(not data_module.FMNIST_SYSTEM_DIR.is_dir() and
-                                not (ROOT / "data" / "FashionMNIST" / "raw").is_dir(),
-                                reason="Fashion-MNIST is not installed (make data)")
+has_fmnist = pytest.mark.skipif(
+    not data_module.FMNIST_SYSTEM_DIR.is_dir() and not (ROOT / "data" / "FashionMNIST" / "raw").is_dir(),
+    reason="Fashion-MNIST is not installed (make data)",
+)
 
 
 def fmnist_test_images(n: int):
@@ -44,7 +46,9 @@ def test_shipped_networks_load_and_do_what_their_metadata_says():
         classifiers[name] = model
     evaluator = classifiers["evaluator"]
     for kind in ("std", "robust"):
-        inverter = Inverter.load(SHIPPED / f"inverter-{kind}.safetensors", device="cpu")  # finds its classifier beside it
+        inverter = Inverter.load(
+            SHIPPED / f"inverter-{kind}.safetensors", device="cpu"
+        )  # finds its classifier beside it
         recon = inverter.reconstruct(images[:200])
         assert recon.shape == images[:200].shape and recon.abs().max() <= 1
         with torch.no_grad():
@@ -67,19 +71,49 @@ def test_ship_script_writes_five_relocatable_files(tmp_path, tiny_config, monkey
     data_root = str(ROOT / "data")
     reference = tmp_path / "reference"
     for kind in ("std", "robust", "evaluator"):
-        assert train_classifier(["--config", str(ROOT / "configs/classifiers/tiny.yaml"), "data.name=fashion-mnist",
-                                 f"data.root={data_root}", "max_steps=2", f"name={kind}",
-                                 f"runs_dir={reference / 'classifiers'}"]) == 0
+        assert (
+            train_classifier(
+                [
+                    "--config",
+                    str(ROOT / "configs/classifiers/tiny.yaml"),
+                    "data.name=fashion-mnist",
+                    f"data.root={data_root}",
+                    "max_steps=2",
+                    f"name={kind}",
+                    f"runs_dir={reference / 'classifiers'}",
+                ]
+            )
+            == 0
+        )
     for kind in ("std", "robust"):
-        assert train.main(["--config", tiny_config, "data.name=fashion-mnist", f"data.root={data_root}",
-                           "classifier.name=project", "classifier.num_classes=null", "train.max_steps=2",
-                           f"classifier.checkpoint={reference / 'classifiers' / kind / 'classifier.safetensors'}",
-                           f"runs_dir={reference}", f"name={kind}"]) == 0
+        assert (
+            train.main(
+                [
+                    "--config",
+                    tiny_config,
+                    "data.name=fashion-mnist",
+                    f"data.root={data_root}",
+                    "classifier.name=project",
+                    "classifier.num_classes=null",
+                    "train.max_steps=2",
+                    f"classifier.checkpoint={reference / 'classifiers' / kind / 'classifier.safetensors'}",
+                    f"runs_dir={reference}",
+                    f"name={kind}",
+                ]
+            )
+            == 0
+        )
     out = tmp_path / "shipped"
     assert ship_checkpoints.main([str(reference), "--out", str(out), "--data-root", data_root, "--images", "64"]) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["README.md", "classifier-robust.safetensors", "classifier-std.safetensors",
-                     "evaluator.safetensors", "inverter-robust.safetensors", "inverter-std.safetensors"]
+    assert names == [
+        "README.md",
+        "classifier-robust.safetensors",
+        "classifier-std.safetensors",
+        "evaluator.safetensors",
+        "inverter-robust.safetensors",
+        "inverter-std.safetensors",
+    ]
     readme = (out / "README.md").read_text()
     assert all(f"`{name}`" in readme for name in names if name.endswith(".safetensors"))
 

@@ -8,12 +8,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from inversion.config import Config, load_config  # noqa: E402
-from inversion.trainer import Trainer  # noqa: E402
+from infra.config import load_config  # noqa: E402
+from inversion.config import Config  # noqa: E402
+from inversion.training.trainer import Trainer  # noqa: E402
 
 out = Path(sys.argv[1])
-cfg = load_config(Config, Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml",
-                  [f"runs_dir={out}", "name=ddp", "train.max_steps=3"])
+cfg = load_config(
+    Config,
+    Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml",
+    [f"runs_dir={out}", "name=ddp", "train.max_steps=3"],
+)
 trainer = Trainer(cfg, out / "ddp")
 first_batch = trainer.stream._epoch_batches()[0]
 trainer.fit()

@@ -1,0 +1,182 @@
+"""Run folders, shared by the inverter's trainer (`train.py`) and the classifiers' (`classifiers.train`).
+
+A run folder `<runs_dir>/<name>/` holds the resolved `config.yaml`, `stats.jsonl` (one JSON line per
+log step), TensorBoard events in `tb/`, and `checkpoints/` (see `infra.checkpoints`); the trainer
+adds its own final artefact (a snapshot, a classifier checkpoint).
+
+- `add_run_arguments` gives an entry point its `--config`, `--resume`, `--dry-run` and overrides;
+- `plan_run` turns them into the config, the folder and whether the run continues: a resumed run
+  keeps the settings that fix its networks' shapes (the trainer names them), while anything else
+  may change;
+- `ensure_new_run`: a new run never writes into a folder that already holds one;
+- `RunLog` is what the main process writes while training: the config, the stats, TensorBoard
+  scalars and images, and the progress bar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from .checkpoints import list_checkpoints
+from .config import dump_yaml, load_config, read_yaml, to_dict
+from .errors import UserError
+from .progress import progress
+
+T = TypeVar("T")
+CONFIG_FILE = "config.yaml"
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, config_help: str, resume_help: str) -> None:
+    parser.add_argument("--config", help=config_help)
+    parser.add_argument("--resume", metavar="RUN_DIR", help=resume_help)
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the resolved config and the run folder, then exit"
+    )
+    parser.add_argument(
+        "overrides", nargs="*", metavar="key=value", help="config overrides with dotted keys, e.g. train.max_steps=100"
+    )
+
+
+@dataclass
+class RunPlan(Generic[T]):
+    config: T
+    run_dir: Path
+    resume: bool
+
+    def describe(self) -> str:
+        """The --dry-run output: the folder, then the resolved config."""
+        return f"# run folder: {self.run_dir}{' (resume)' if self.resume else ''}\n{dump_yaml(self.config)}"
+
+
+def _flatten(data: Any, prefix: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {prefix: data}
+    out = {}
+    for key, value in data.items():
+        out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def _select(data: dict, dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def changed_settings(saved: dict, new: dict, frozen: tuple[str, ...]) -> list[str]:
+    """`key: old -> new` for every setting under the `frozen` dotted paths that differs."""
+    diffs = []
+    for path in frozen:
+        old, now = _flatten(_select(saved, path), path), _flatten(_select(new, path), path)
+        for key in sorted(set(old) | set(now)):
+            if old.get(key) != now.get(key):
+                diffs.append(f"{key}: {old.get(key)!r} -> {now.get(key)!r}")
+    return diffs
+
+
+def plan_run(
+    schema: type[T],
+    args: argparse.Namespace,
+    frozen: tuple[str, ...],
+    frozen_reason: str,
+    default_name: Callable[[T], str] | None = None,
+) -> RunPlan[T]:
+    """The config, the run folder and whether it continues an earlier run, from `add_run_arguments`' args.
+
+    New run: defaults, then `--config`, then the overrides; `name` defaults to `default_name(config)`
+    and the folder is `<runs_dir>/<name>`; without `default_name`, a new run needs `--config`.
+    Resume: the folder's saved config (or `--config`, if given), then the overrides; the settings
+    under `frozen` must equal the saved ones, because of `frozen_reason`.
+    """
+    if args.resume:
+        run_dir = Path(args.resume)
+        saved_path = run_dir / CONFIG_FILE
+        if not saved_path.is_file():
+            raise UserError(f"{run_dir} is not a run folder (no {CONFIG_FILE}); give the folder the trainer created")
+        saved = read_yaml(saved_path)
+        config = load_config(schema, args.config, args.overrides, base=None if args.config else saved)
+        config.name, config.runs_dir = saved.get("name") or run_dir.name, str(run_dir.parent)
+        diffs = changed_settings(saved, to_dict(config), frozen)
+        if diffs:
+            raise UserError(
+                f"cannot resume with a changed {frozen_reason}: " + "; ".join(diffs) + ". Start a new run instead"
+            )
+        return RunPlan(config, run_dir, True)
+    if not args.config and default_name is None:
+        raise UserError("give --config <file>.yaml for a new run, or --resume RUN_DIR to continue one")
+    config = load_config(schema, args.config, args.overrides)
+    if not config.name:
+        config.name = Path(args.config).stem if args.config else default_name(config)
+    return RunPlan(config, Path(config.runs_dir) / config.name, False)
+
+
+def ensure_new_run(run_dir: Path, final_file: str) -> None:
+    """A new run never writes into a folder that already holds one (a checkpoint or its `final_file`)."""
+    run_dir = Path(run_dir)
+    if list_checkpoints(run_dir) or (run_dir / final_file).exists():
+        raise UserError(
+            f"{run_dir} already holds a run; continue it with `--resume {run_dir}` or pick another name (name=...)"
+        )
+
+
+class RunLog:
+    """The main process's writing into a run folder: config.yaml, stats.jsonl, TensorBoard and the bar.
+
+    Other processes get one too, with `main=False`: it draws and writes nothing, so the training loop
+    needs no `if main` around its logging.
+    """
+
+    def __init__(self, run_dir: Path, config: Any, total: int, initial: int, desc: str, main: bool):
+        self.run_dir, self.main = Path(run_dir), main
+        self.bar = progress(total=total, initial=initial, desc=desc, disable=not main)
+        self.writer = self._stats = None
+        if main:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / CONFIG_FILE).write_text(dump_yaml(config))
+            self.writer = SummaryWriter(str(self.run_dir / "tb"))
+            self._stats = open(self.run_dir / "stats.jsonl", "a")
+
+    def scalars(self, step: int, record: dict[str, float], postfix: dict[str, str] | None = None) -> None:
+        """One line of stats.jsonl, the same values as TensorBoard scalars, and the bar's postfix."""
+        if not self.main:
+            return
+        for key, value in record.items():
+            self.writer.add_scalar(key, value, step)
+        self._stats.write(json.dumps({"step": step, **record}) + "\n")
+        self._stats.flush()
+        if postfix:
+            self.bar.set_postfix(**postfix)
+
+    def summary(self, step: int, record: dict[str, float]) -> None:
+        """Scalars for TensorBoard only (final results), not a line of stats.jsonl."""
+        if self.main:
+            for key, value in record.items():
+                self.writer.add_scalar(key, value, step)
+
+    def image(self, tag: str, image, step: int) -> None:
+        if self.main:
+            self.writer.add_image(tag, image, step)
+
+    def advance(self, step: int) -> None:
+        """Move the bar to `step`."""
+        self.bar.update(step - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
+        if self.main:
+            self._stats.close()
+            self.writer.close()
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,62 @@
+"""`evaluate.py fidelity`: the fidelity table of an inverter on the test split."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ..evaluation.fidelity import collect, inverter_reconstruct
+from ..evaluation.perceptual import default_alexnet_weights, lpips_model
+from ..presentation.tables import fidelity_table
+from .base import (
+    Command,
+    Result,
+    add_evaluator_argument,
+    add_fidelity_arguments,
+    fidelity_columns,
+    first_indices,
+    load_evaluator,
+    open_run,
+    register,
+)
+
+
+@register
+class Fidelity(Command):
+    name = "fidelity"
+    help = "the fidelity table (pixel, perceptual, identification, semantics, realism, diversity) on the test split"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_evaluator_argument(parser)
+        add_fidelity_arguments(parser)
+
+    def run(self, args: argparse.Namespace) -> Result:
+        inverter, data = open_run(args)
+        evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device)
+        lpips = lpips_model(args.lpips_weights or default_alexnet_weights(), inverter.device)
+        start = time.perf_counter()
+        collected = collect(
+            inverter_reconstruct(inverter),
+            inverter.classifier,
+            evaluator,
+            data.test,
+            first_indices(len(data.test), args.limit),
+            noise_draws=args.noise_draws,
+            batch_size=args.batch_size,
+            lpips_model=lpips,
+            device=inverter.device,
+        )
+        columns = fidelity_columns(collected, args)
+        seconds = time.perf_counter() - start
+        return Result({"fidelity": columns["all"], "seconds": seconds, "device": str(inverter.device)})
+
+    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+        name = Path(args.run).name
+        fidelity, seconds = result.numbers["fidelity"], result.numbers["seconds"]
+        table = fidelity_table({name: fidelity})
+        device = result.numbers["device"].split(":")[0]
+        (out / "fidelity.md").write_text(
+            f"Fidelity of {name} on {fidelity['images']} test images ({seconds:.1f} s on {device}).\n\n{table}"
+        )
+        return table + f"\n{seconds:.1f} s; {out / 'results.json'}"

@@ -1,0 +1,79 @@
+"""`evaluate.py invariance`: does the reconstruction follow image transforms?"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from infra.batches import eval_batches
+from infra.errors import UserError
+
+from ..evaluation import invariance
+from ..evaluation.fidelity import inverter_reconstruct
+from ..presentation.images import table_grid
+from ..presentation.tables import table
+from .base import Command, Result, add_evaluator_argument, first_indices, load_evaluator, open_run, register
+
+
+@register
+class Invariance(Command):
+    name = "invariance"
+    help = "does the reconstruction follow image transforms?"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_evaluator_argument(parser)
+        parser.add_argument("--transforms", nargs="+", help=f"subset of: {' '.join(invariance.TRANSFORMS)}")
+        parser.add_argument("--limit", type=int, default=1000, help="test images (default 1000; 0: all)")
+        parser.add_argument("--examples", type=int, default=3, help="example rows per transform in the picture")
+        parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default 500)")
+
+    def run(self, args: argparse.Namespace) -> Result:
+        names = args.transforms or list(invariance.TRANSFORMS)
+        unknown = [t for t in names if t not in invariance.TRANSFORMS]
+        if unknown:
+            raise UserError(f"unknown transform {unknown[0]!r}; choose from {', '.join(invariance.TRANSFORMS)}")
+        inverter, data = open_run(args)
+        evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device)
+        reconstruct = inverter_reconstruct(inverter)
+        numbers = invariance.measure(
+            names,
+            data.test,
+            first_indices(len(data.test), args.limit),
+            inverter.classifier,
+            evaluator,
+            reconstruct,
+            args.batch_size,
+            inverter.device,
+        )
+        x, _ = next(eval_batches(data.test, args.examples, inverter.device))
+        cells = invariance.examples(names, x, inverter.classifier, reconstruct)
+        return Result(
+            numbers, {"cells": cells, "row_labels": [t if i == 0 else "" for t in names for i in range(len(x))]}
+        )
+
+    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+        r = result.numbers
+        rows = [
+            [
+                t,
+                f"{v['follows_transform']:.1%}",
+                f"{v['logit_change']:.3f}",
+                f"{v['top1_changed']:.1%}",
+                f"{v['image_change']:.4f}",
+            ]
+            for t, v in r["transforms"].items()
+        ]
+        text = (
+            f"Invariance on {r['images']} test images: the share of reconstructions G(phi(T x)) nearer (evaluator "
+            f"features) to T x than to x. Near 1: phi keeps T; near 0: phi is invariant to it.\n\n"
+            + table(["transform", "follows T", "logit change (relative)", "phi top-1 changed", "pixel MSE of T"], rows)
+        )
+        labels = ["x", "T x", "G(phi(x))", "G(phi(Tx))"]
+        table_grid(
+            result.pictures["cells"],
+            title="x | T x | G(phi(x)) | G(phi(T x))",
+            col_labels=labels,
+            row_labels=result.pictures["row_labels"],
+        ).save(out / "examples.png")
+        (out / "invariance.md").write_text(text)
+        return text + f"{out}"

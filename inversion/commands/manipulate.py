@@ -1,0 +1,93 @@
+"""`evaluate.py manipulate`: edit the logits and reconstruct along each path."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from infra.batches import eval_batches
+
+from ..evaluation.logit_edits import DEFAULT_LEVELS, EDITS, NOTES, edit_paths, partner_indices, summarize_paths
+from ..presentation import plots
+from ..presentation.images import table_grid
+from ..presentation.tables import table
+from .base import Command, Result, add_evaluator_argument, load_evaluator, open_run, register
+
+
+@register
+class Manipulate(Command):
+    name = "manipulate"
+    help = "edit the logits (shift, scale, noise, interpolate, swap-top2) and reconstruct along each path"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--edit",
+            required=True,
+            choices=list(EDITS),
+            help="which logit edit (see inversion/evaluation/logit_edits.py)",
+        )
+        parser.add_argument(
+            "--levels",
+            type=float,
+            nargs="+",
+            help="edit levels (defaults per edit; see inversion/evaluation/logit_edits.py)",
+        )
+        parser.add_argument("--n", type=int, default=8, help="number of paths (test images)")
+        add_evaluator_argument(parser, "(optional: without it the inverted classifier judges)")
+
+    def output_name(self, args: argparse.Namespace) -> str:
+        return f"manipulate-{args.edit}"
+
+    def run(self, args: argparse.Namespace) -> Result:
+        inverter, data = open_run(args)
+        evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device, required=False)
+        judge, judge_name = (
+            (evaluator, "evaluator") if evaluator is not None else (inverter.classifier, "inverted classifier")
+        )
+        levels = args.levels or DEFAULT_LEVELS[args.edit]
+        pool, pool_labels = next(eval_batches(data.test, min(len(data.test), 4 * args.n), inverter.device))
+        partners = pool[partner_indices(pool_labels.cpu())[: args.n].to(pool.device)]
+        x, labels = pool[: args.n], pool_labels[: args.n]
+        with torch.no_grad():
+            numbers, reconstructions = edit_paths(inverter, judge, x, labels, partners, args.edit, levels)
+        return Result(
+            {
+                "edit": args.edit,
+                "levels": levels,
+                "judge": judge_name,
+                "scale": numbers["unit"],
+                "paths": numbers["paths"],
+                "summary": summarize_paths(numbers["paths"], levels),
+            },
+            {
+                "cells": torch.cat([x[:, None], reconstructions], dim=1),
+                "row_labels": [data.classes[int(y)][:10] for y in labels],
+            },
+        )
+
+    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+        r = result.numbers
+        col_labels = ["original"] + [f"{level:g}" for level in r["levels"]]
+        table_grid(
+            result.pictures["cells"],
+            title=f"{args.edit}: {NOTES[args.edit]}",
+            col_labels=col_labels,
+            row_labels=result.pictures["row_labels"],
+        ).save(out / "grid.png")
+        plots.edit_paths(r["paths"], r["levels"], args.edit, r["judge"], out / "confidence.png")
+        rows = [
+            [
+                f"{s['level']:g}",
+                f"{s['judge_keeps_source']:.0%}",
+                f"{s['judge_confidence']:.2f}",
+                f"{s['softmax_keeps_source']:.0%}",
+            ]
+            for s in r["summary"]
+        ]
+        text = f"Edit `{args.edit}` ({NOTES[args.edit]}); class judged by the {r['judge']}.\n\n" + table(
+            ["level", "judge keeps the source class", "judge confidence", "softmax top-1 = source"], rows
+        )
+        (out / "manipulate.md").write_text(text)
+        return text + f"{out}"

@@ -1,0 +1,150 @@
+"""The fidelity table's numbers: how well reconstructions from logits match their sources.
+
+`collect` runs a reconstruction method over a set of images once and keeps per-image values;
+`summarize` turns them into the table's numbers for all images or any subset (correctly vs wrongly
+classified, say). Definitions: `metrics.py` (pixel, feature distance, diversity, cosine),
+`identification.py`, `perceptual.py` (LPIPS), `realism.py` (FID, KID). The Markdown table is
+`inversion.presentation.tables.fidelity_table`. Columns:
+
+- pixel: `mse`, `psnr`, `ssim` at noise = 0, and `*_noise_mean`, the same averaged over K draws;
+- perceptual: `feature_distance` (evaluator features, relative L2), `lpips` (None when unavailable);
+- identification: `id_top1`, `id_top5` among `id_candidates` sources, with their chance levels;
+- semantics: `evaluator_acc_recon` (evaluator top-1 on reconstructions vs true labels),
+  `evaluator_acc_original`, `top1_agreement` (the inverted classifier's top-1 on x vs on x_hat),
+  `logit_cosine` (cosine of phi(x) and phi(x_hat));
+- realism: `fid[...]`, `kid[...]` per feature extractor (reconstructions at noise = 0 vs the
+  source images);
+- diversity: `diversity`, the RMS pixel difference between noise draws of the same logits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from infra.batches import eval_batches
+from infra.datasets import to_uint8
+from infra.progress import progress
+
+from . import metrics
+from .identification import identification
+from .perceptual import lpips_distance
+from .realism import fid_kid
+
+# reconstruct(logits, noise, seed) -> images in [-1, 1]; noise is "zero" or "random"
+Reconstruct = Callable[[torch.Tensor, str, int], torch.Tensor]
+
+
+@dataclass
+class Collected:
+    """Per-image results of one pass over a set of images."""
+
+    labels: torch.Tensor
+    classifier_pred: torch.Tensor  # phi's top-1 on the originals
+    values: dict[str, torch.Tensor]  # per-image metric values
+    f_source: torch.Tensor  # evaluator features of the originals
+    f_recon: torch.Tensor  # ... and of the noise-0 reconstructions
+    originals: torch.Tensor  # uint8
+    recons: torch.Tensor  # uint8, noise = 0
+
+
+@torch.no_grad()
+def collect(
+    reconstruct: Reconstruct,
+    classifier,
+    evaluator,
+    dataset,
+    indices: torch.Tensor | None = None,
+    noise_draws: int = 3,
+    batch_size: int = 500,
+    lpips_model=None,
+    device="cpu",
+    desc: str = "fidelity",
+) -> Collected:
+    indices = torch.arange(len(dataset)) if indices is None else indices
+    keep: dict[str, list] = {k: [] for k in ("labels", "pred", "f_src", "f_rec", "orig", "rec")}
+    values: dict[str, list] = {}
+
+    def add(name, tensor):
+        values.setdefault(name, []).append(tensor.float().cpu())
+
+    batches = eval_batches(dataset, batch_size, device, indices=indices)
+    for x, labels in progress(batches, total=math.ceil(len(indices) / batch_size), desc=desc, leave=False):
+        logits = classifier(x).float()
+        recon = reconstruct(logits, "zero", 0)
+        draws = [reconstruct(logits, "random", 1000 + k) for k in range(noise_draws)]
+        add("mse", metrics.mse(x, recon))
+        add("psnr", metrics.psnr(x, recon))
+        add("ssim", metrics.ssim(x, recon))
+        if draws:
+            add("mse_noise_mean", torch.stack([metrics.mse(x, d) for d in draws]).mean(0))
+            add("psnr_noise_mean", torch.stack([metrics.psnr(x, d) for d in draws]).mean(0))
+            add("ssim_noise_mean", torch.stack([metrics.ssim(x, d) for d in draws]).mean(0))
+        if len(draws) >= 2:
+            add("diversity", metrics.diversity(draws))
+        f_src, f_rec = evaluator.features(x).float(), evaluator.features(recon).float()
+        add("feature_distance", metrics.relative_feature_distance(f_src, f_rec))
+        add("evaluator_acc_recon", evaluator(recon).argmax(1) == labels)
+        add("evaluator_acc_original", evaluator(x).argmax(1) == labels)
+        recon_logits = classifier(recon).float()
+        add("top1_agreement", recon_logits.argmax(1) == logits.argmax(1))
+        add("logit_cosine", metrics.cosine(logits, recon_logits))
+        if lpips_model is not None:
+            add("lpips", lpips_distance(lpips_model, x, recon))
+        keep["labels"].append(labels.cpu())
+        keep["pred"].append(logits.argmax(1).cpu())
+        keep["f_src"].append(f_src.cpu())
+        keep["f_rec"].append(f_rec.cpu())
+        keep["orig"].append(to_uint8(x).cpu())
+        keep["rec"].append(to_uint8(recon).cpu())
+    return Collected(
+        labels=torch.cat(keep["labels"]),
+        classifier_pred=torch.cat(keep["pred"]),
+        values={k: torch.cat(v) for k, v in values.items()},
+        f_source=torch.cat(keep["f_src"]),
+        f_recon=torch.cat(keep["f_rec"]),
+        originals=torch.cat(keep["orig"]),
+        recons=torch.cat(keep["rec"]),
+    )
+
+
+def summarize(
+    c: Collected,
+    mask: torch.Tensor | None = None,
+    candidates: int = 1000,
+    evaluator_checkpoint=None,
+    inception_weights=None,
+    realism: bool = True,
+) -> dict:
+    """The table's numbers over all collected images, or those where `mask` is true."""
+    mask = torch.ones(len(c.labels), dtype=torch.bool) if mask is None else mask
+    n = int(mask.sum())
+    out: dict = {"images": n}
+    if n == 0:
+        return out
+    for name, v in c.values.items():
+        out[name] = float(v[mask].mean())  # a PSNR of identical images is inf, and so is any mean over it
+    out.setdefault("lpips", None)
+    ident = identification(c.f_recon[mask], c.f_source[mask], candidates=candidates)
+    out.update(
+        {
+            "id_top1": ident["top1"],
+            "id_top5": ident["top5"],
+            "id_chance_top1": ident["chance_top1"],
+            "id_chance_top5": ident["chance_top5"],
+            "id_candidates": ident["candidates"],
+        }
+    )
+    if realism and evaluator_checkpoint is not None and n >= 2:
+        out.update(fid_kid(c.recons[mask], c.originals[mask], evaluator_checkpoint, inception_weights))
+    return out
+
+
+def inverter_reconstruct(inverter) -> Reconstruct:
+    def run(logits: torch.Tensor, noise: str, seed: int) -> torch.Tensor:
+        return inverter.generate(logits, noise=noise, seed=seed).float()
+
+    return run

@@ -1,0 +1,132 @@
+"""Realism: FID and KID between reconstructions and real images, computed by torch-fidelity.
+
+The in-domain yardstick is the independent evaluator classifier, registered with torch-fidelity as
+the feature extractor "logit-inversion-evaluator" (its penultimate features); torch-fidelity hands
+it uint8 RGB batches, which it converts back to [-1, 1] at the data's channel count. Inception-v3
+FID (torch-fidelity's "inception-v3-compat") is computed too when its weights are present locally
+(`inception_weights`); nothing is downloaded. Every number is labelled with its extractor.
+torch-fidelity is an optional dependency, imported when a number is asked for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from classifiers import ClassifierConfig, load_classifier
+from infra.datasets import to_uint8
+from infra.optional import require
+
+EXTRACTOR = "logit-inversion-evaluator"
+
+
+class _UInt8Images(Dataset):
+    """uint8 RGB (N, 3, H, W) tensors, as torch-fidelity wants its inputs."""
+
+    def __init__(self, images: torch.Tensor):
+        images = images.cpu()
+        if images.dtype != torch.uint8:
+            images = to_uint8(images)
+        self.images = images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.images[i]
+
+
+def _extractor_class():
+    FeatureExtractorBase = require("torch_fidelity.feature_extractor_base", "FID and KID").FeatureExtractorBase
+
+    class EvaluatorFeatures(FeatureExtractorBase):
+        """Penultimate features of a project classifier checkpoint (`feature_extractor_weights_path`)."""
+
+        def __init__(self, name, features_list, feature_extractor_weights_path=None, **kwargs):
+            super().__init__(name, features_list)
+            if feature_extractor_weights_path is None:
+                raise ValueError(f"{EXTRACTOR} needs feature_extractor_weights_path (an evaluator checkpoint)")
+            self.classifier = load_classifier(
+                ClassifierConfig(name="project", checkpoint=str(feature_extractor_weights_path)), data_channels=3
+            )
+            self.channels = self.classifier.info.in_channels
+
+        @staticmethod
+        def get_provided_features_list():
+            return ("features",)
+
+        @staticmethod
+        def get_default_feature_layer_for_metric(metric):
+            return "features"
+
+        @staticmethod
+        def can_be_compiled():
+            return False
+
+        @staticmethod
+        def get_dummy_input_for_compile():
+            return torch.zeros(1, 3, 32, 32, dtype=torch.uint8)
+
+        def forward(self, x):
+            images = x.float() / 127.5 - 1
+            if self.channels == 1:
+                images = images[:, :1]  # torch-fidelity's inputs are RGB; grey data had its channel repeated
+            return (self.classifier.features(images).float(),)
+
+    return EvaluatorFeatures
+
+
+def register() -> None:
+    """Register the evaluator extractor with torch-fidelity (idempotent)."""
+    registry = require("torch_fidelity.registry", "FID and KID")
+    if EXTRACTOR not in registry.FEATURE_EXTRACTORS_REGISTRY:
+        registry.register_feature_extractor(EXTRACTOR, _extractor_class())
+
+
+def fid_kid(
+    fake: torch.Tensor,
+    real: torch.Tensor,
+    evaluator_checkpoint: str | Path,
+    inception_weights: str | Path | None = None,
+    kid_subset_size: int = 1000,
+    batch_size: int = 500,
+) -> dict:
+    """FID and KID of `fake` against `real` (both [-1, 1] or uint8, N x C x H x W), labelled by extractor."""
+    torch_fidelity = require("torch_fidelity", "FID and KID")
+    register()
+    cuda = torch.cuda.is_available()
+    fake_ds, real_ds = _UInt8Images(fake), _UInt8Images(real)
+    subset = max(2, min(kid_subset_size, len(fake_ds), len(real_ds)))
+    common = dict(
+        input1=fake_ds,
+        input2=real_ds,
+        fid=True,
+        kid=True,
+        kid_subset_size=subset,
+        cuda=cuda,
+        batch_size=batch_size,
+        cache=False,
+        verbose=False,
+        save_cpu_ram=True,
+    )
+    out = {}
+    metrics = torch_fidelity.calculate_metrics(
+        feature_extractor=EXTRACTOR,
+        feature_layer_fid="features",
+        feature_layer_kid="features",
+        feature_extractor_weights_path=str(evaluator_checkpoint),
+        **common,
+    )
+    out[f"fid[{EXTRACTOR}]"] = metrics["frechet_inception_distance"]
+    out[f"kid[{EXTRACTOR}]"] = metrics["kernel_inception_distance_mean"]
+    if inception_weights and Path(inception_weights).is_file():
+        metrics = torch_fidelity.calculate_metrics(
+            feature_extractor="inception-v3-compat", feature_extractor_weights_path=str(inception_weights), **common
+        )
+        out["fid[inception-v3]"] = metrics["frechet_inception_distance"]
+        out["kid[inception-v3]"] = metrics["kernel_inception_distance_mean"]
+    else:
+        out["fid[inception-v3]"] = None  # weights not present: unavailable, never a substitute number
+    return out

@@ -1,0 +1,294 @@
+"""The training loop: G(noise, phi(x)) against the projection discriminator D(x, phi(x)), under accelerate.
+
+One step = `num_d_steps` discriminator updates (each on a fresh real batch) + one generator update
+on the logits of the last real batch, then the EMA update. The same code runs on a CPU, one GPU or
+many; accelerate owns devices, mixed precision, gradient all-reduce and checkpoint state, and only
+the main process writes logs, grids, checkpoints and snapshots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+
+from classifiers import load_classifier
+from infra.batches import eval_batches, training_stream
+from infra.checkpoints import TrainState, list_checkpoints, load_latest_checkpoint, save_checkpoint
+from infra.config import to_dict
+from infra.datasets import load_data
+from infra.devices import mixed_precision
+from infra.errors import UserError
+from infra.runs import RunLog, ensure_new_run
+
+from ..config import Config
+from ..model import build_discriminator, build_generator
+from ..presentation.images import reconstruction_grid, save_image
+from ..snapshot import SNAPSHOT, save_snapshot
+from .ema import EMA
+from .hinge_loss import hinge_d_loss, hinge_g_loss
+from .logit_consistency import logit_consistency_loss
+from .logit_statistics import measure_logit_statistics
+from .speed_settings import dynamo_plugin, switch
+
+
+def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
+    """The global L2 norm of the module's gradients, on its device (no host sync)."""
+    params = list(module.parameters())
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return torch.zeros((), device=params[0].device)
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))
+
+
+class Trainer:
+    def __init__(self, cfg: Config, run_dir: Path, resume: bool = False):
+        self.cfg, self.run_dir = cfg, Path(run_dir)
+        t = cfg.train
+        self.accelerator = Accelerator(
+            mixed_precision=mixed_precision(t.mixed_precision, key="train.mixed_precision"),
+            dynamo_plugin=dynamo_plugin(t.compile, t.compile_backend),
+        )
+        acc = self.accelerator
+        self.device = acc.device
+        cuda = self.device.type == "cuda"
+        self.channels_last = switch(t.channels_last, "channels_last", cuda)
+        # CUDA graphs replay fixed memory: each step must tell them where an iteration begins.
+        self.cuda_graphs = t.compile in ("reduce-overhead", "max-autotune") and cuda
+
+        self.data = load_data(cfg.data)
+        self.classifier = load_classifier(cfg.classifier, self.data.channels, self.device)
+        num_classes = self.classifier.num_classes
+
+        # Identical initial weights on every process (DDP would broadcast rank 0's anyway), then
+        # a different noise stream per process.
+        set_seed(t.seed)
+        G = build_generator(cfg.model, num_classes, cfg.data.resolution, self.data.channels)
+        D = build_discriminator(cfg.model, num_classes, cfg.data.resolution, self.data.channels)
+        torch.manual_seed(t.seed + 1 + acc.process_index)
+
+        self.stream = training_stream(self.data.train, cfg.data, t.batch_size, t.seed, acc)
+        self.state = TrainState(self.stream)
+
+        if not resume:
+            mean, std = measure_logit_statistics(
+                self.classifier,
+                self.stream.dataset,
+                t.logit_stats_samples,
+                max(t.batch_size, 256),
+                acc,
+                cfg.data.num_workers,
+            )
+            G.logit_norm.set_statistics(mean, std)
+            D.logit_norm.set_statistics(mean, std)
+        G, D = G.to(self.device), D.to(self.device)
+        if self.channels_last:
+            # Convolution weights in NHWC make cuDNN pick its NHWC kernels (tensor cores need no
+            # transposes); the layout follows through spectral norm's weight / sigma.
+            G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+        self.ema = EMA(G, decay=t.ema_decay, start=t.ema_start)
+        fused = switch(t.fused_adam, "fused_adam", cuda)
+        opt_g = torch.optim.Adam(G.parameters(), lr=t.g_lr, betas=tuple(t.betas), eps=t.adam_eps, fused=fused)
+        opt_d = torch.optim.Adam(D.parameters(), lr=t.d_lr, betas=tuple(t.betas), eps=t.adam_eps, fused=fused)
+        self.G, self.D, self.opt_g, self.opt_d = acc.prepare(G, D, opt_g, opt_d)
+        acc.register_for_checkpointing(self.ema, self.state)
+
+        if resume:
+            latest = load_latest_checkpoint(acc, self.run_dir)
+            if acc.is_main_process:
+                print(f"resumed from {latest} at step {self.state.step}")
+
+        # The fixed grid: the first test images, two fixed noise draws, the same at every step.
+        n = min(t.grid_images, len(self.data.test))
+        self.grid_images, _ = next(eval_batches(self.data.test, n, self.device))
+        g = torch.Generator().manual_seed(t.seed)
+        self.grid_noise = [torch.randn(n, cfg.model.g.dim_noise, generator=g).to(self.device) for _ in range(2)]
+
+    # ------------------------------------------------------------------ one step
+    def _d_step(self):
+        acc = self.accelerator
+        images, _ = next(self.stream)
+        if self.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            # Under bf16 autocast on a GPU, as the rest of the step (a ResNet-152 at 224 px is not cheap);
+            # Inverter.logits computes fp32 logits later: they differ by bf16 rounding only.
+            with acc.autocast():
+                logits = self.classifier(images).float()
+            noise = torch.randn(images.shape[0], self.cfg.model.g.dim_noise, device=self.device)
+            fake = self.G(noise, logits)
+        # One D call on real and fake together: one spectral-norm power iteration per step instead
+        # of two, and one larger batch of kernels. D has no batch norm, so nothing mixes the halves.
+        scores = self.D(torch.cat([images, fake.to(images.dtype)]), torch.cat([logits, logits])).float()
+        d_real, d_fake = scores.chunk(2)
+        loss_real, loss_fake = hinge_d_loss(d_real, d_fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        acc.backward(loss_real + loss_fake)
+        return logits, loss_real.detach(), loss_fake.detach(), d_real.detach().mean(), d_fake.detach().mean()
+
+    def _g_step(self, logits: torch.Tensor):
+        t, acc = self.cfg.train, self.accelerator
+        D = acc.unwrap_model(self.D)
+        # D's weights need no gradient here; no_sync keeps DDP from all-reducing what is not computed.
+        D.requires_grad_(False)
+        noise = torch.randn(logits.shape[0], self.cfg.model.g.dim_noise, device=self.device)
+        with acc.no_sync(self.D):
+            fake = self.G(noise, logits)
+            g_loss = hinge_g_loss(self.D(fake, logits).float())
+            loss = g_loss
+            if t.logit_loss_weight > 0:
+                norm = acc.unwrap_model(self.G).logit_norm
+                with acc.autocast():
+                    recon_logits = self.classifier(fake).float()
+                loss = loss + t.logit_loss_weight * logit_consistency_loss(norm(recon_logits), norm(logits))
+            self.opt_g.zero_grad(set_to_none=True)
+            acc.backward(loss)
+        D.requires_grad_(True)
+        return fake.detach(), g_loss.detach()
+
+    def train_step(self, step: int, grad_norms: bool = False) -> dict:
+        """num_d_steps D updates, one G update, the EMA update; returns the last values as tensors
+        (no host sync). Gradient norms are computed only when asked for."""
+        t = self.cfg.train
+        grad_d = grad_g = None
+        if self.cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()
+        for _ in range(t.num_d_steps):
+            logits, loss_real, loss_fake, d_real, d_fake = self._d_step()
+            if grad_norms:
+                grad_d = _grad_norm(self.D)
+            self.opt_d.step()
+        fake, g_loss = self._g_step(logits)
+        if grad_norms:
+            grad_g = _grad_norm(self.G)
+        self.opt_g.step()
+        self.ema.update(self.accelerator.unwrap_model(self.G), step)
+        return {
+            "logits": logits,
+            "fake": fake,
+            "loss_real": loss_real,
+            "loss_fake": loss_fake,
+            "g_loss": g_loss,
+            "d_real": d_real,
+            "d_fake": d_fake,
+            "grad_d": grad_d,
+            "grad_g": grad_g,
+        }
+
+    # ------------------------------------------------------------------ outputs
+    @torch.no_grad()
+    def write_grid(self, step: int, log: RunLog) -> Path:
+        G = self.ema.model
+        with self.accelerator.autocast():
+            logits = self.classifier(self.grid_images).float()
+            recons = [G(noise, logits).float() for noise in self.grid_noise]
+        grid = reconstruction_grid(self.grid_images, recons)
+        path = save_image(grid, self.run_dir / "samples" / f"step-{step:07d}.png")
+        log.image("samples/original|ema-noise1|ema-noise2", grid, step)
+        return path
+
+    def snapshot_meta(self) -> dict:
+        info = dataclasses.asdict(self.classifier.info)
+        checkpoint = self.cfg.classifier.checkpoint
+        return {
+            "step": self.state.step,
+            "config": to_dict(self.cfg),
+            "channels": self.data.channels,
+            "resolution": self.cfg.data.resolution,
+            "num_classes": self.classifier.num_classes,
+            "classes": self.data.classes,
+            "classifier": info,
+            # The config keeps the path as the user wrote it; this finds it from another folder too.
+            "classifier_checkpoint_absolute": str(Path(checkpoint).resolve()) if checkpoint else None,
+        }
+
+    def checkpoint(self) -> None:
+        save_checkpoint(self.accelerator, self.run_dir, self.state.step, self.cfg.train.keep_checkpoints)
+        if self.accelerator.is_main_process:
+            save_snapshot(self.run_dir, self.ema.model, self.snapshot_meta())
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self) -> Path:
+        t, acc = self.cfg.train, self.accelerator
+        main = acc.is_main_process
+        bad_step = torch.full((), -1, dtype=torch.long, device=self.device)  # first step with a non-finite loss
+        world_batch = t.batch_size * acc.num_processes
+        last_time, last_step = time.perf_counter(), self.state.step
+        if self.state.step >= t.max_steps and main:
+            print(
+                f"the run is already at step {self.state.step} >= train.max_steps={t.max_steps}; "
+                f"raise train.max_steps to train further"
+            )
+        with RunLog(self.run_dir, self.cfg, t.max_steps, self.state.step, "train", main) as log:
+            while self.state.step < t.max_steps:
+                step = self.state.step
+                will_log = (step + 1) % t.log_every == 0 or step + 1 == t.max_steps
+                out = self.train_step(step, grad_norms=will_log)
+                self.state.step = step = step + 1
+                finite = torch.isfinite(out["loss_real"] + out["loss_fake"] + out["g_loss"])
+                bad_step = torch.where(~finite & (bad_step < 0), torch.full_like(bad_step, step), bad_step)
+
+                due_log = step % t.log_every == 0 or step == t.max_steps
+                due_ckpt = step % t.checkpoint_every == 0 or step == t.max_steps
+                due_grid = step % t.sample_every == 0 or step == t.max_steps
+                if not (due_log or due_ckpt or due_grid):
+                    continue
+                # Host syncs happen only here: never write anything made from non-finite weights.
+                first_bad = int(acc.gather(bad_step[None]).max().item())
+                if first_bad >= 0:
+                    good = list_checkpoints(self.run_dir)
+                    raise UserError(
+                        f"the loss became NaN or infinite at step {first_bad}; training stopped and nothing was "
+                        f"saved after it. The last good checkpoint is {good[-1] if good else 'none'}. Lower the "
+                        f"learning rates (train.g_lr, train.d_lr) or check the classifier's logits"
+                    )
+                if due_log:
+                    with torch.no_grad(), acc.autocast():
+                        out["agree"] = (
+                            (self.classifier(out["fake"]).argmax(1) == out["logits"].argmax(1)).float().mean()
+                        )
+                    now = time.perf_counter()
+                    names = {
+                        "loss/d_real": "loss_real",
+                        "loss/d_fake": "loss_fake",
+                        "loss/g": "g_loss",
+                        "d_out/real": "d_real",
+                        "d_out/fake": "d_fake",
+                        "recon/top1_agreement": "agree",
+                        "grad_norm/d": "grad_d",
+                        "grad_norm/g": "grad_g",
+                    }
+                    values = torch.stack([out[k].float() for k in names.values()])
+                    record = dict(zip(names, acc.reduce(values, reduction="mean").tolist()))
+                    record["images_per_s"] = (
+                        (step - last_step) * world_batch * t.num_d_steps / max(now - last_time, 1e-9)
+                    )
+                    last_time, last_step = now, step
+                    log.scalars(
+                        step,
+                        record,
+                        postfix={
+                            "d": f"{record['loss/d_real'] + record['loss/d_fake']:.3f}",
+                            "g": f"{record['loss/g']:.3f}",
+                            "agree": f"{record['recon/top1_agreement']:.2f}",
+                            "img_s": f"{record['images_per_s']:.0f}",
+                        },
+                    )
+                if due_grid and main:
+                    self.write_grid(step, log)
+                if due_ckpt:
+                    self.checkpoint()
+                log.advance(step)
+        acc.wait_for_everyone()
+        return self.run_dir
+
+
+def train(cfg: Config, run_dir: Path, resume: bool = False) -> Path:
+    """Train (or, with `resume`, continue) the run in `run_dir`; returns `run_dir`."""
+    if not resume:
+        ensure_new_run(run_dir, SNAPSHOT)
+    return Trainer(cfg, Path(run_dir), resume=resume).fit()
