@@ -4,15 +4,20 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 DATA := data/FashionMNIST/raw/t10k-labels-idx1-ubyte
 
-.PHONY: all setup data test demo clean
+.PHONY: all setup data lint test demo clean
 
 all: test
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
 setup: $(STAMP)
@@ -22,7 +27,12 @@ $(DATA):
 
 data: $(DATA)
 
-test: $(STAMP) $(DATA)
+# ruff's lint rules and formatting (settings in pyproject.toml), before any test runs.
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint $(DATA)
 	@HF_HUB_OFFLINE=1 $(PY) -m pytest -q tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

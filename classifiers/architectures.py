@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+import torchvision
 from torch import nn
 
 from infra.errors import UserError
+from infra.optional import require
 
 
 def _conv_bn(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
@@ -185,12 +187,9 @@ def build_arch(
 ) -> nn.Module:
     """A network by name: one of ARCHITECTURES, or `torchvision:<name>` / `timm:<name>` (random weights)."""
     if name.startswith("torchvision:"):
-        import torchvision
-
         return torchvision.models.get_model(name[12:], weights=None, num_classes=num_classes)
     if name.startswith("timm:"):
-        import timm
-
+        timm = require("timm", f"classifier architecture {name}")
         return timm.create_model(name[5:], pretrained=False, num_classes=num_classes, in_chans=in_channels)
     if name not in ARCHITECTURES:
         raise UserError(

@@ -15,8 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import torchvision
+from safetensors.torch import load_file
 
 from infra.errors import UserError
+from infra.optional import require
 
 from .architectures import build_arch
 from .checkpoint import load_classifier_checkpoint
@@ -30,8 +33,6 @@ def _load_weights_file(model: torch.nn.Module, path: str, trust: bool) -> None:
     if not p.is_file():
         raise UserError(f"classifier weights {p} do not exist (classifier.checkpoint)")
     if p.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
         state = load_file(str(p))
     else:
         state = read_pickle_checkpoint(p, trust)
@@ -45,8 +46,7 @@ def _load_weights_file(model: torch.nn.Module, path: str, trust: bool) -> None:
 
 
 def _timm(name: str, cfg: ClassifierConfig) -> tuple[torch.nn.Module, ClassifierInfo]:
-    import timm
-
+    timm = require("timm", f"classifier.name=timm:{name}")
     pretrained = cfg.pretrained and cfg.checkpoint is None
     try:
         model = timm.create_model(name, pretrained=pretrained)
@@ -72,8 +72,6 @@ def _timm(name: str, cfg: ClassifierConfig) -> tuple[torch.nn.Module, Classifier
 
 
 def _torchvision(name: str, cfg: ClassifierConfig) -> tuple[torch.nn.Module, ClassifierInfo]:
-    import torchvision
-
     try:
         weights_enum = torchvision.models.get_model_weights(name)
     except ValueError as err:

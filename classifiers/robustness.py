@@ -24,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import torchvision
 
 from infra.errors import UserError
 
@@ -91,8 +92,6 @@ def load_robustness(arch: str, path: str | Path, trust: bool = False) -> tuple[t
         model = ResNet18(num_classes=num_classes, in_channels=3, width=net["conv1.weight"].shape[0])
         default_mean, default_std, size = CIFAR_MEAN, CIFAR_STD, 32
     else:
-        import torchvision
-
         num_classes = net["fc.weight"].shape[0] if "fc.weight" in net else 1000
         try:
             model = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torchvision
 from torch.utils.data import Dataset
+from torchvision.transforms import v2
 
 from .errors import UserError
 
@@ -128,8 +130,6 @@ def _fashion_mnist(cfg: DataConfig) -> ImageData:
             if not cfg.download:
                 raise UserError(_fmnist_missing(root))
             try:
-                import torchvision
-
                 torchvision.datasets.FashionMNIST(str(root), train=split == "train", download=True)
             except Exception as err:  # no network, or the mirror is down
                 raise UserError(f"{_fmnist_missing(root)} (torchvision download failed: {err})") from err
@@ -151,8 +151,6 @@ def _fmnist_missing(root: Path) -> str:
 
 
 def _cifar(cfg: DataConfig, hundred: bool) -> ImageData:
-    import torchvision
-
     cls = torchvision.datasets.CIFAR100 if hundred else torchvision.datasets.CIFAR10
     splits = {}
     for split in ("train", "test"):
@@ -172,9 +170,6 @@ class _FolderImages(Dataset):
     """torchvision ImageFolder returning uint8 tensors: shorter side resized, then centre-cropped."""
 
     def __init__(self, root: Path, resolution: int):
-        import torchvision
-        from torchvision.transforms import v2
-
         transform = v2.Compose([v2.PILToTensor(), v2.Resize(resolution, antialias=True), v2.CenterCrop(resolution)])
         self.folder = torchvision.datasets.ImageFolder(str(root), transform=transform)
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from torch.utils.tensorboard import SummaryWriter
+
 from .checkpoints import list_checkpoints
 from .config import dump_yaml, load_config, read_yaml, to_dict
 from .errors import UserError
@@ -137,8 +139,6 @@ class RunLog:
         self.bar = progress(total=total, initial=initial, desc=desc, disable=not main)
         self.writer = self._stats = None
         if main:
-            from torch.utils.tensorboard import SummaryWriter
-
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / CONFIG_FILE).write_text(dump_yaml(config))
             self.writer = SummaryWriter(str(self.run_dir / "tb"))

@@ -265,3 +265,30 @@ def test_every_command_has_help(capsys):
             evaluate.main([command, "--help"])
         assert exit_info.value.code == 0
         assert "--device" in capsys.readouterr().out
+
+
+def test_every_option_of_every_command_has_help():
+    import argparse
+
+    missing = []
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, [*path, name])
+            elif action.dest != "help" and not action.help:
+                missing.append(" ".join([*path, *(action.option_strings or [action.dest])]))
+
+    walk(evaluate.parser(), ["evaluate.py"])
+    assert not missing
+
+
+def test_every_registered_command_has_the_same_interface():
+    from inversion.commands import REGISTRY, Command
+
+    assert len(REGISTRY) == 13
+    for (group, name), command in REGISTRY.items():
+        assert isinstance(command, Command) and command.name == name and command.group == group and command.help
+        overrides = {m for m in ("run", "write", "execute") if getattr(type(command), m) is not getattr(Command, m)}
+        assert {"run", "write"} <= overrides or "execute" in overrides, name

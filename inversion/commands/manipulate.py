@@ -50,8 +50,7 @@ class Manipulate(Command):
         pool, pool_labels = next(eval_batches(data.test, min(len(data.test), 4 * args.n), inverter.device))
         partners = pool[partner_indices(pool_labels.cpu())[: args.n].to(pool.device)]
         x, labels = pool[: args.n], pool_labels[: args.n]
-        with torch.no_grad():
-            numbers, reconstructions = edit_paths(inverter, judge, x, labels, partners, args.edit, levels)
+        numbers, reconstructions = edit_paths(inverter, judge, x, labels, partners, args.edit, levels)
         return Result(
             {
                 "edit": args.edit,

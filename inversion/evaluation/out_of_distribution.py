@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from infra.errors import UserError
 from infra.optional import require
@@ -77,8 +78,6 @@ def load_ood(source: str, resolution: int, channels: int, limit: int = 64) -> tu
         folder = Path(source)
         if not folder.is_dir():
             raise UserError(f"--images {source}: not a folder, sklearn-digits or skimage-samples")
-        from PIL import Image
-
         for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]:
             with Image.open(path) as im:
                 arrays.append((path.name, np.asarray(im.convert("RGB"))))

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import torch
+import torchvision
 
 from infra.errors import UserError
 from infra.optional import require
@@ -32,8 +33,6 @@ def lpips_model(alexnet_weights: str | Path | None, device="cpu"):
     path = Path(alexnet_weights)
     if not path.is_file():
         raise UserError(f"AlexNet weights {path} do not exist (--lpips-weights)")
-    import torchvision
-
     lpips = require("lpips", "LPIPS")
 
     with warnings.catch_warnings():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from torchvision.utils import make_grid
 
 from infra.datasets import to_uint8
@@ -45,8 +45,6 @@ def table_grid(
 
     Images are enlarged `scale` times (nearest neighbour) so that small images stay readable.
     """
-    from PIL import ImageDraw, ImageFont
-
     rows, cols = cells.shape[:2]
     grid = make_grid(cells.flatten(0, 1).float().cpu(), nrow=cols, padding=2, pad_value=1.0)
     body = Image.fromarray(to_uint8(grid).permute(1, 2, 0).numpy())
