@@ -11,9 +11,12 @@ DATA := data/FashionMNIST/raw/t10k-labels-idx1-ubyte
 
 all: test
 
-$(STAMP): requirements.txt
+# The project itself is installed in editable mode (no dependencies beyond the pinned ones), so
+# `import inversion` and the console commands work from any folder.
+$(STAMP): requirements.txt setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(TEST_STAMP): $(STAMP) requirements-test.txt

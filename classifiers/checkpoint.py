@@ -52,10 +52,21 @@ def save_classifier(
     return path
 
 
+def missing_checkpoint_hint(path: Path) -> str:
+    """How to make a missing classifier checkpoint: the classifier config that writes it, if one does."""
+    config = Path("configs/classifiers") / f"{path.parent.name}.yaml"
+    if path.name == "classifier.safetensors" and config.is_file():
+        return f"train it with `python -m classifiers.train --config {config}`"
+    return (
+        "train one with `python -m classifiers.train --config configs/classifiers/<name>.yaml` (it writes "
+        "runs/classifiers/<name>/classifier.safetensors), or use a shipped one in checkpoints/fmnist/"
+    )
+
+
 def read_metadata(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"classifier checkpoint {path} does not exist")
+        raise UserError(f"classifier checkpoint {path} does not exist; {missing_checkpoint_hint(path)}")
     try:
         with safe_open(str(path), framework="pt") as f:
             header = f.metadata() or {}

@@ -1,16 +1,21 @@
 """The inverter as a user holds it: a trained EMA generator plus the frozen classifier it inverts.
 
-from inversion import Inverter
-inv = Inverter.load("runs/fmnist")              # a run folder or a snapshot.safetensors file
-recon = inv.reconstruct(images)                  # images in [-1, 1], (N, C, H, W) at the data resolution
-recon = inv.reconstruct(images, noise="random", seed=1)
-images = inv.generate(edited_logits)             # from logits directly (raw, as the classifier outputs them)
+    from inversion import Inverter
+    inv = Inverter.load("checkpoints/fmnist/inverter-robust.safetensors")  # or a run folder
+    recon = inv.reconstruct(images)      # images in [-1, 1], (N, C, H, W) at the data resolution
+    recon = inv.reconstruct(images, noise="random", seed=1)
+    images = inv.generate(edited_logits)  # from logits directly (raw, as the classifier outputs them)
+
+Images and logits may be torch tensors or numpy arrays. Images that look like [0, 1] (no negative
+value at all, some positive) draw a warning: the networks take [-1, 1].
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from classifiers import FrozenClassifier, load_classifier
@@ -31,8 +36,24 @@ def _find_classifier(checkpoint: str, snapshot: Path, meta: dict) -> str:
     absolute = meta.get("classifier_checkpoint_absolute")
     if absolute and Path(absolute).exists():
         return absolute
-    beside = (snapshot if snapshot.is_dir() else snapshot.parent) / checkpoint
-    return str(beside) if not Path(checkpoint).is_absolute() and beside.exists() else checkpoint
+    beside = (snapshot if snapshot.is_dir() else snapshot.parent) / Path(checkpoint).name
+    if beside.exists():
+        return str(beside)
+    kind = meta["config"]["classifier"].get("name", "project")
+    raise UserError(
+        f"{snapshot} inverts the classifier {checkpoint}, which is neither there nor beside the snapshot "
+        f"({beside}). Copy it beside the snapshot, or pass it: Inverter.load(path, classifier="
+        f"load_classifier(ClassifierConfig(name={kind!r}, checkpoint=FILE), data_channels={meta['channels']})), "
+        f"with load_classifier and ClassifierConfig from classifiers"
+    )
+
+
+def _tensor(values, what: str) -> torch.Tensor:
+    if isinstance(values, np.ndarray):
+        return torch.from_numpy(values)
+    if not isinstance(values, torch.Tensor):
+        raise TypeError(f"{what} must be a torch tensor or a numpy array, got {type(values).__name__}")
+    return values
 
 
 class Inverter:
@@ -101,19 +122,21 @@ class Inverter:
         raise ValueError(f"noise must be None/'zero', 'random' or a tensor, got {noise!r}")
 
     @torch.no_grad()
-    def logits(self, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    def logits(self, images: torch.Tensor | np.ndarray, batch_size: int = 256) -> torch.Tensor:
         """The classifier's raw logits for images in [-1, 1]."""
         if self.classifier is None:
             raise UserError("this Inverter was loaded without its classifier; use generate(logits) or load it with one")
+        images = _tensor(images, "images")
         self._check_images(images)
         return torch.cat([self.classifier(b.to(self.device)).float() for b in images.split(batch_size)])
 
     @torch.no_grad()
     def generate(
-        self, logits: torch.Tensor, noise=None, seed: int | None = None, batch_size: int = 256
+        self, logits: torch.Tensor | np.ndarray, noise=None, seed: int | None = None, batch_size: int = 256
     ) -> torch.Tensor:
         """Images in [-1, 1] from raw logits (N, num_classes). noise: None/'zero' (default, the
         deterministic reconstruction), 'random' (drawn with `seed`), or an (N, dim_noise) tensor."""
+        logits = _tensor(logits, "logits")
         if logits.ndim != 2 or logits.shape[1] != self.num_classes:
             raise ValueError(f"logits must have shape (N, {self.num_classes}), got {tuple(logits.shape)}")
         noise = self._noise(logits.shape[0], noise, seed)
@@ -124,7 +147,7 @@ class Inverter:
         return torch.cat(out)
 
     def reconstruct(
-        self, images: torch.Tensor, noise=None, seed: int | None = None, batch_size: int = 256
+        self, images: torch.Tensor | np.ndarray, noise=None, seed: int | None = None, batch_size: int = 256
     ) -> torch.Tensor:
         """G(phi(x)): reconstructions of images in [-1, 1], (N, C, H, W) at the data resolution."""
         return self.generate(self.logits(images, batch_size), noise=noise, seed=seed, batch_size=batch_size)
@@ -133,8 +156,20 @@ class Inverter:
         expected = (self.channels, self.resolution, self.resolution)
         if images.ndim != 4 or tuple(images.shape[1:]) != expected:
             raise ValueError(
-                f"images must have shape (N, {expected[0]}, {expected[1]}, {expected[2]}) in [-1, 1], "
-                f"got {tuple(images.shape)}"
+                f"images must have shape (N, {expected[0]}, {expected[1]}, {expected[2]}) in [-1, 1], got "
+                f"{tuple(images.shape)}"
+                + (
+                    " (Fashion-MNIST's 28 px images are padded to 32 px by the data "
+                    "loader: pad 2 px on each side with -1)"
+                    if images.shape[-1] == 28
+                    else ""
+                )
             )
         if images.dtype == torch.uint8:
             raise ValueError("images must be float in [-1, 1], not uint8 (use infra.datasets.to_model_range)")
+        if len(images) and float(images.min()) >= 0 and float(images.max()) > 0:
+            warnings.warn(
+                "the images have no negative value: they look like [0, 1], but the inverter takes [-1, 1] "
+                "(use x * 2 - 1, or infra.datasets.to_model_range for uint8 images)",
+                stacklevel=2,
+            )

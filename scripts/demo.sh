@@ -33,7 +33,7 @@ else
   CLASSIFIER=runs/classifiers/fmnist_vgg_small/classifier.safetensors
   [ -f "$CLASSIFIER" ] || "$PY" -m classifiers.train --config configs/classifiers/fmnist_vgg_small.yaml
   rm -rf runs/demo
-  "$PY" train.py --config configs/demo.yaml
+  "$PY" train.py --config configs/demo.yaml classifier.checkpoint="$CLASSIFIER"
   echo
   echo "demo grid (each original followed by two reconstructions from its logits): $(ls runs/demo/samples/*.png | tail -n 1)"
   echo "all grids: runs/demo/samples/   snapshot: runs/demo/snapshot.safetensors   logs: tensorboard --logdir runs/demo/tb"

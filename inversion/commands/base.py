@@ -30,6 +30,7 @@ from infra.errors import UserError
 
 from ..evaluation.fidelity import Collected, summarize
 from ..inverter import Inverter
+from ..snapshot import SNAPSHOT
 
 EVALUATOR_HINT = (
     "train one with `python -m classifiers.train --config configs/classifiers/fmnist_evaluator.yaml` "
@@ -55,7 +56,11 @@ class Command:
     def add_common_arguments(self, parser: argparse.ArgumentParser) -> None:
         if self.takes_run:
             parser.add_argument("--run", required=True, help="a run folder (or its snapshot.safetensors)")
-            parser.add_argument("--out", help="output folder (default: <run>/eval/<command>)")
+            parser.add_argument(
+                "--out",
+                help="output folder (default: <run>/eval/<command>; for a snapshot file X.safetensors outside "
+                "a run folder, runs/X/eval/<command>)",
+            )
             parser.add_argument("--data-root", help="where the data set lives, if not where the run was trained")
         if self.takes_device:
             parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when present)")
@@ -74,7 +79,7 @@ class Command:
         return self.name
 
     def output_dir(self, args: argparse.Namespace) -> Path:
-        out = Path(args.out) if args.out else Path(args.run) / "eval" / self.output_name(args)
+        out = Path(args.out) if args.out else run_folder(args.run) / "eval" / self.output_name(args)
         out.mkdir(parents=True, exist_ok=True)
         return out
 
@@ -118,6 +123,17 @@ def add_fidelity_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # ------------------------------------------------------------------ loading
+def run_folder(run: str) -> Path:
+    """The folder a run's evaluations go under: the run folder itself (also when --run names its
+    snapshot.safetensors), or runs/<file stem> for a snapshot file of another name (a shipped one)."""
+    path = Path(run)
+    if path.is_dir():
+        return path
+    if path.name == SNAPSHOT:
+        return path.parent
+    return Path("runs") / path.stem
+
+
 def device_of(args: argparse.Namespace) -> torch.device:
     return default_device(getattr(args, "device", None))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..evaluation.out_of_distribution import load_ood, score
@@ -32,11 +33,14 @@ class OutOfDistribution(Command):
 
     def run(self, args: argparse.Namespace) -> Result:
         inverter, _ = open_run(args)
-        images, names = load_ood(args.images, inverter.resolution, inverter.channels, limit=args.limit)
+        images, names, skipped = load_ood(args.images, inverter.resolution, inverter.channels, limit=args.limit)
+        for file in skipped:
+            print(f"warning: skipped unreadable image {file}", file=sys.stderr)
         evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device, required=False)
         numbers, reconstructions = score(inverter, images, args.noise_draws, evaluator)
         return Result(
-            {**numbers, "names": names}, {"originals": images.to(inverter.device), "reconstructions": reconstructions}
+            {**numbers, "names": names, "skipped": skipped},
+            {"originals": images.to(inverter.device), "reconstructions": reconstructions},
         )
 
     def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
@@ -47,9 +51,10 @@ class OutOfDistribution(Command):
         save_image(grid, out / "grid.png")
         rows = [[key, f"{r[key]:.4f}"] for key in METRICS if key in r]
         rows.append(["classes phi predicts", ", ".join(f"{c}: {n}" for c, n in r["predicted_classes"].items())])
+        skipped = f"; {len(r['skipped'])} unreadable files skipped: {', '.join(r['skipped'])}" if r["skipped"] else ""
         text = (
-            f"Out-of-distribution images from `{args.images}` ({r['images']}): each original, its reconstruction at "
-            f"noise 0 and {args.noise_draws} noise draws.\n\n" + table(["metric", "value"], rows)
+            f"Out-of-distribution images from `{args.images}` ({r['images']} used{skipped}): each original, its "
+            f"reconstruction at noise 0 and {args.noise_draws} noise draws.\n\n" + table(["metric", "value"], rows)
         )
         (out / "ood.md").write_text(text)
         return text + f"{out}"

@@ -60,9 +60,12 @@ def _to_model(array: np.ndarray, resolution: int, channels: int) -> torch.Tensor
     return t.clamp(0, 1) * 2 - 1
 
 
-def load_ood(source: str, resolution: int, channels: int, limit: int = 64) -> tuple[torch.Tensor, list[str]]:
-    """(N, C, R, R) images in [-1, 1] and their names."""
+def load_ood(source: str, resolution: int, channels: int, limit: int = 64) -> tuple[torch.Tensor, list[str], list[str]]:
+    """(N, C, R, R) images in [-1, 1], their names, and the files of a folder that could not be read
+    (each as "name (reason)"): an unreadable file is skipped, not fatal, and does not count toward
+    `limit`."""
     arrays: list[tuple[str, np.ndarray]] = []
+    skipped: list[str] = []
     if source == "sklearn-digits":
         digits = require("sklearn.datasets", "--images sklearn-digits").load_digits()
         # Fashion-MNIST-like polarity: bright object on a dark background (the digits' own).
@@ -78,13 +81,20 @@ def load_ood(source: str, resolution: int, channels: int, limit: int = 64) -> tu
         folder = Path(source)
         if not folder.is_dir():
             raise UserError(f"--images {source}: not a folder, sklearn-digits or skimage-samples")
-        for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]:
-            with Image.open(path) as im:
-                arrays.append((path.name, np.asarray(im.convert("RGB"))))
+        for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+            if len(arrays) == limit:
+                break
+            try:
+                with Image.open(path) as im:
+                    arrays.append((path.name, np.asarray(im.convert("RGB"))))
+            except (OSError, ValueError) as err:  # truncated, empty or not an image (PIL's errors are OSErrors)
+                skipped.append(f"{path.relative_to(folder)} ({type(err).__name__}: {err})")
     if not arrays:
-        raise UserError(f"no images found in {source}")
+        unreadable = f"; {len(skipped)} unreadable: {', '.join(skipped)}" if skipped else ""
+        raise UserError(f"no readable images found in {source}{unreadable}")
     arrays = arrays[:limit]
-    return torch.stack([_to_model(a, resolution, channels) for _, a in arrays]), [n for n, _ in arrays]
+    images = torch.stack([_to_model(a, resolution, channels) for _, a in arrays])
+    return images, [n for n, _ in arrays], skipped
 
 
 @torch.no_grad()
