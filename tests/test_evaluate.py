@@ -260,11 +260,22 @@ def test_report_is_valid_html_with_every_image(tiny, tmp_path):
 
 
 def test_every_command_has_help(capsys):
-    for command in ("grid", "fidelity", "baseline", "manipulate", "invariance", "adversarial", "ood", "report"):
+    commands = ["grid", "fidelity", "manipulate", "invariance", "adversarial", "ood", "report"]
+    for command in [[c] for c in commands] + [["baseline", "decoder"], ["baseline", "optimize"]]:
         with pytest.raises(SystemExit) as exit_info:
-            evaluate.main([command, "--help"])
+            evaluate.main([*command, "--help"])
         assert exit_info.value.code == 0
         assert "--device" in capsys.readouterr().out
+
+
+def test_each_baseline_lists_only_its_own_options(capsys):
+    with pytest.raises(SystemExit):
+        evaluate.main(["baseline", "decoder", "--help"])
+    decoder = capsys.readouterr().out
+    assert "--tv" not in decoder and "--evaluator" not in decoder and "--candidates" not in decoder
+    with pytest.raises(SystemExit):
+        evaluate.main(["baseline", "optimize", "--help"])
+    assert "--tv" in capsys.readouterr().out
 
 
 def test_every_option_of_every_command_has_help():
@@ -287,7 +298,7 @@ def test_every_option_of_every_command_has_help():
 def test_every_registered_command_has_the_same_interface():
     from inversion.commands import REGISTRY, Command
 
-    assert len(REGISTRY) == 13
+    assert len(REGISTRY) == 14
     for (group, name), command in REGISTRY.items():
         assert isinstance(command, Command) and command.name == name and command.group == group and command.help
         overrides = {m for m in ("run", "write", "execute") if getattr(type(command), m) is not getattr(Command, m)}

@@ -21,4 +21,7 @@ from .base import REGISTRY, Command, ProbeCommand, Result, register
 
 __all__ = ["REGISTRY", "Command", "ProbeCommand", "Result", "register"]
 
-GROUPS = {"probe": "logit probes from the related work: fingerprint, features, confidence, novelty, style-shift"}
+GROUPS = {
+    "baseline": "the baselines: the pixel-loss decoder (trains a snapshot) or optimisation-based inversion",
+    "probe": "logit probes from the related work: fingerprint, features, confidence, novelty, style-shift",
+}

@@ -1,7 +1,8 @@
 """`evaluate.py baseline decoder|optimize`: the baselines every inverter is held against.
 
-`decoder` trains the pixel-loss decoder and writes an ordinary snapshot (score it with `fidelity`);
-`optimize` runs optimisation-based inversion on test images and scores it with the fidelity table.
+`baseline decoder` trains the pixel-loss decoder and writes an ordinary snapshot (score it with
+`fidelity`); `baseline optimize` runs optimisation-based inversion on test images and scores it with
+the fidelity table.
 """
 
 from __future__ import annotations
@@ -33,62 +34,77 @@ from .base import (
     register,
 )
 
-DEFAULT_STEPS = {"decoder": 2000, "optimize": 200}
-DEFAULT_LR = {"decoder": 2e-4, "optimize": 0.05}
 
+class _Baseline(Command):
+    """What both baselines take: the classifier to invert, the config that names the data (and G's
+    architecture, for the decoder), and the optimiser's steps and rate."""
 
-@register
-class Baseline(Command):
-    name = "baseline"
-    help = "baselines: the pixel-loss decoder (trains a snapshot) or optimisation-based inversion (scored directly)"
+    group = "baseline"
     takes_run = False
+    default_steps: int
+    default_lr: float
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("method", choices=["decoder", "optimize"], help="which baseline")
         parser.add_argument("--classifier", required=True, help="the classifier checkpoint to invert (project format)")
         parser.add_argument(
             "--config", default="configs/fmnist.yaml", help="data and G architecture (default configs/fmnist.yaml)"
         )
-        parser.add_argument("--out", help="decoder: the run folder to create; optimize: where results go")
-        parser.add_argument("--data-root", help="where the data set lives")
-        parser.add_argument(
-            "--steps",
-            type=int,
-            help="decoder: training steps (default 2000); optimize: Adam steps per image (default 200)",
-        )
-        parser.add_argument("--lr", type=float, help="learning rate (decoder 2e-4, optimize 0.05)")
-        parser.add_argument("--tv", type=float, default=0.05, help="optimize: total-variation weight (default 0.05)")
-        add_evaluator_argument(parser, "(optimize: required)")
-        add_fidelity_arguments(parser)
-        parser.add_argument(
-            "overrides", nargs="*", metavar="key=value", help="config overrides for the decoder (train.batch_size=...)"
-        )
+        parser.add_argument("--data-root", help="where the data set lives (default: the config's data.root)")
 
-    def config(self, args: argparse.Namespace) -> Config:
-        overrides = ["classifier.name=project", f"classifier.checkpoint={args.classifier}", *args.overrides]
+    def config(self, args: argparse.Namespace, overrides: list[str] = ()) -> Config:
+        overrides = ["classifier.name=project", f"classifier.checkpoint={args.classifier}", *overrides]
         if args.data_root:
             overrides.append(f"data.root={args.data_root}")
         return load_config(Config, args.config, overrides)
 
-    def output_dir(self, args: argparse.Namespace) -> Path:
-        root = Path(args.out or f"runs/{args.method}-{Path(args.classifier).parent.name or 'classifier'}")
-        if args.method == "decoder":
-            return root
-        out = root / "eval" / "fidelity"
-        out.mkdir(parents=True, exist_ok=True)
-        return out
+    def default_root(self, args: argparse.Namespace) -> Path:
+        return Path(args.out or f"runs/{self.name}-{Path(args.classifier).parent.name or 'classifier'}")
+
+
+@register
+class PixelDecoder(_Baseline):
+    name = "decoder"
+    help = "train the pixel-loss decoder (Dosovitskiy and Brox) and write an ordinary snapshot to score"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--out", help="the run folder to create (default runs/decoder-<classifier's folder>)")
+        parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+        parser.add_argument("--lr", type=float, default=2e-4, help="Adam's learning rate (default 2e-4)")
+        parser.add_argument(
+            "overrides", nargs="*", metavar="key=value", help="config overrides, e.g. train.batch_size=64 model.g.ch=16"
+        )
 
     def execute(self, args: argparse.Namespace) -> str:
-        if args.steps is None:
-            args.steps = DEFAULT_STEPS[args.method]
-        if args.method == "decoder":
-            out = self.output_dir(args)
-            train_decoder(self.config(args), out, steps=args.steps, lr=args.lr or DEFAULT_LR["decoder"])
-            return (
-                f"decoder snapshot: {out / 'snapshot.safetensors'}; score it with "
-                f"`python evaluate.py fidelity --run {out} --evaluator EVAL`"
-            )
-        return super().execute(args)
+        """Training writes a snapshot, which every other command then takes as a run; no results.json."""
+        out = self.default_root(args)
+        train_decoder(self.config(args, args.overrides), out, steps=args.steps, lr=args.lr)
+        return (
+            f"decoder snapshot: {out / 'snapshot.safetensors'}; score it with "
+            f"`python evaluate.py fidelity --run {out} --evaluator EVAL`"
+        )
+
+
+@register
+class Optimization(_Baseline):
+    name = "optimize"
+    help = "optimisation-based inversion (Mahendran and Vedaldi) of test images, scored with the fidelity table"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--out", help="results go to OUT/eval/fidelity (default runs/optimize-<classifier's folder>)"
+        )
+        parser.add_argument("--steps", type=int, default=200, help="Adam steps per image (default 200)")
+        parser.add_argument("--lr", type=float, default=0.05, help="Adam's learning rate (default 0.05)")
+        parser.add_argument("--tv", type=float, default=0.05, help="total-variation weight (default 0.05)")
+        add_evaluator_argument(parser)
+        add_fidelity_arguments(parser)
+
+    def output_dir(self, args: argparse.Namespace) -> Path:
+        out = self.default_root(args) / "eval" / "fidelity"
+        out.mkdir(parents=True, exist_ok=True)
+        return out
 
     def run(self, args: argparse.Namespace) -> Result:
         """Optimisation-based inversion of test images, scored with the fidelity table."""
@@ -98,9 +114,7 @@ class Baseline(Command):
         classifier = load_classifier(cfg.classifier, data.channels, device)
         evaluator = load_evaluator(args.evaluator, data.channels, device)
         shape = (data.channels, cfg.data.resolution, cfg.data.resolution)
-        reconstruct = optimize_reconstruct(
-            classifier, shape, steps=args.steps, lr=args.lr or DEFAULT_LR["optimize"], tv_weight=args.tv
-        )
+        reconstruct = optimize_reconstruct(classifier, shape, steps=args.steps, lr=args.lr, tv_weight=args.tv)
         start = time.perf_counter()
         collected = collect(
             reconstruct,
