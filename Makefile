@@ -19,8 +19,12 @@ $(STAMP): requirements.txt setup.cfg pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
+# MadryLab's robustness library, for its model code only (tests/test_robust.py builds its networks to
+# check that their checkpoints load with the same logits): without its dependencies, which that code
+# does not need and which would add minutes to every install.
 $(TEST_STAMP): $(STAMP) requirements-test.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps robustness==1.2.1.post2
 	touch $@
 
 setup: $(STAMP)

@@ -1,9 +1,11 @@
 """Train a logit-conditioned BigGAN inverter.
 
-accelerate launch train.py --config configs/fmnist.yaml classifier.checkpoint=PATH
-accelerate launch --multi_gpu --num_processes 8 train.py --config configs/imagenet64.yaml
-accelerate launch train.py --resume runs/fmnist          # continue where it stopped
-python train.py --config configs/tiny.yaml --dry-run     # print the resolved config
+    accelerate launch train.py --config configs/fmnist.yaml classifier.checkpoint=PATH
+    accelerate launch --multi_gpu --num_processes 8 train.py --config configs/imagenet64.yaml
+    accelerate launch train.py --resume runs/fmnist          # continue where it stopped
+    python train.py --config configs/tiny.yaml --dry-run     # print the resolved config
+
+The settings are `inversion/config.py`'s; the run folder is runs/<name>/ (`infra/runs.py`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ from torch import nn
 from infra.errors import UserError
 from infra.optional import require
 
+from . import robustness_architectures
+
 
 def _conv_bn(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
@@ -185,7 +187,14 @@ ARCHITECTURES = {"vgg_small": VGGSmall, "resnet18": ResNet18, **SMALL_CNNS}
 def build_arch(
     name: str, num_classes: int, in_channels: int, width: int | None = None, image_size: int = 32
 ) -> nn.Module:
-    """A network by name: one of ARCHITECTURES, or `torchvision:<name>` / `timm:<name>` (random weights)."""
+    """A network by name, with random weights: one of ARCHITECTURES, `torchvision:<name>`, `timm:<name>`,
+    or `robustness:<name>` (an architecture of MadryLab's robustness library; `width` is a CIFAR
+    ResNet's base width)."""
+    if name.startswith("robustness:"):
+        dataset, arch = robustness_architectures.parse_name(name[11:])
+        if not robustness_architectures.known(dataset, arch):
+            raise UserError(f"unknown robustness architecture {name[11:]!r}")
+        return robustness_architectures.build(dataset, arch, num_classes, base_width=width or 64)
     if name.startswith("torchvision:"):
         return torchvision.models.get_model(name[12:], weights=None, num_classes=num_classes)
     if name.startswith("timm:"):

@@ -1,8 +1,11 @@
 """Convert a classifier once into this project's safetensors format (no pickle, no code on load).
 
-python -m classifiers.convert robustness:resnet50 imagenet_linf_4.pt --out robust_r50.safetensors --trust-checkpoint
-python -m classifiers.convert robustness:cifar_resnet18 cifar_l2_0_5.pt --out robust_c10.safetensors
-python -m classifiers.convert timm:resnet152 --out r152.safetensors        # timm's pretrained weights
+    python -m classifiers.convert robustness:resnet50 imagenet_linf_4.pt --out robust_r50.safetensors --trust-checkpoint
+    python -m classifiers.convert robustness:cifar_resnet50 cifar_l2_0_5.pt --out robust_c10.safetensors
+    python -m classifiers.convert timm:resnet152 --out r152.safetensors        # timm's pretrained weights
+
+MadryLab's robustness files are named by the library's architecture names: `cifar_<arch>` for its
+CIFAR models, `<arch>` for its ImageNet ones (classifiers/robustness_architectures.py lists them).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ def project_arch(name: str) -> str:
     """The architecture name the project format records for a classifier source."""
     kind, _, arch = name.partition(":")
     if kind == "robustness":
-        return "resnet18" if arch == "cifar_resnet18" else f"torchvision:{arch}"
+        # The project's own CIFAR ResNet-18 has the library's module names (and the probes' `stages`).
+        return "resnet18" if arch.lower() == "cifar_resnet18" else name
     if kind in ("timm", "torchvision"):
         return name
     raise UserError(f"cannot convert {name!r}: give robustness:<arch>, timm:<name> or torchvision:<name>")
@@ -48,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = ClassifierConfig(name=args.source, checkpoint=args.checkpoint, trust_checkpoint=args.trust_checkpoint)
         arch = project_arch(args.source)
         frozen = load_classifier(cfg, data_channels=3)
-        width = frozen.model.conv1.weight.shape[0] if arch == "resnet18" else None
+        cifar_resnet = arch == "resnet18" or arch.lower().startswith("robustness:cifar_resnet")
+        width = frozen.model.conv1.weight.shape[0] if cifar_resnet else None
         save_classifier(
             args.out,
             frozen.model,

@@ -10,28 +10,31 @@ enough to read here, on a CPU or a GPU:
   copy under `module.attacker.model.` (skipped), and `module.normalizer.new_mean` / `new_std`
   buffers, shaped (3, 1, 1), which become the wrapper's mean/std.
 
-Architectures: `cifar_resnet18` (this project's CIFAR ResNet-18, whose module names match the
-library's) and the ImageNet models, which are torchvision's (`resnet18`, `resnet50`,
-`wide_resnet50_2`, ...).
+Architectures: every one the library ships (`classifiers/robustness_architectures.py`), named as it
+names them: `cifar_<arch>` for its CIFAR models (`cifar_resnet50`, `cifar_vgg16`, ...) and `<arch>`
+(or `imagenet_<arch>`) for its ImageNet models (`resnet50`, `wide_resnet50_4`, ...). A file that does
+not fit the named architecture is described in one line, with the name that would fit it.
 
 Such files are pickles: loading one can execute code stored in it. They are read with
 `weights_only=True` first, which executes nothing; a file that needs more is refused unless the
-user says it is trusted (`classifier.trust_checkpoint: true` / `--trust-checkpoint`).
+user says it is trusted (`classifier.trust_checkpoint: true` / `--trust-checkpoint`), and the refusal
+names the Python object that needed it.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import torch
-import torchvision
 
 from infra.errors import UserError
 
-from .architectures import ResNet18
+from . import robustness_architectures as library
 from .wrapper import CIFAR_MEAN, CIFAR_STD, IMAGENET_MEAN, IMAGENET_STD, ClassifierInfo
 
-CIFAR_ARCHS = {"cifar_resnet18"}
+# Where the logits come from in each family's state dict, to read the class count off the file.
+HEAD_KEYS = ("linear.weight", "fc.weight", "classifier.6.weight", "classifier.1.weight", "classifier.weight")
 
 
 def read_pickle_checkpoint(path: str | Path, trust: bool) -> object:
@@ -43,11 +46,17 @@ def read_pickle_checkpoint(path: str | Path, trust: bool) -> object:
         return torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as safe_err:
         if not trust:
+            needed = re.search(r"GLOBAL ([\w.]+)", str(safe_err))
+            what = (
+                f"the object {needed.group(1)}"
+                if needed
+                else f"Python objects beyond tensors ({type(safe_err).__name__})"
+            )
             raise UserError(
-                f"{path} holds Python objects beyond tensors ({type(safe_err).__name__}); loading it would execute "
-                f"code stored in the file (it is a pickle, as robustness-library checkpoints are). If it comes from a "
-                f"source you trust, set classifier.trust_checkpoint=true (or pass --trust-checkpoint), and convert it "
-                f"once to safetensors with `python -m classifiers.convert`"
+                f"{path} holds {what}; loading it would execute code stored in the file (it is a pickle, as "
+                f"robustness-library checkpoints are). If it comes from a source you trust, set "
+                f"classifier.trust_checkpoint=true (or pass --trust-checkpoint), and convert it once to safetensors "
+                f"with `python -m classifiers.convert`"
             ) from safe_err
     try:
         return torch.load(str(path), map_location="cpu", weights_only=False)
@@ -86,31 +95,33 @@ def split_robustness_state(checkpoint: object) -> tuple[dict, list[float] | None
 
 
 def load_robustness(arch: str, path: str | Path, trust: bool = False) -> tuple[torch.nn.Module, ClassifierInfo]:
+    """The network of a robustness-library file, as architecture `arch` (see the module docstring)."""
+    dataset, name = library.parse_name(arch)
+    if not library.known(dataset, name):
+        raise UserError(
+            f"unknown robustness architecture {arch!r}; the library's are: {', '.join(library.all_names())}"
+        )
     net, mean, std = split_robustness_state(read_pickle_checkpoint(path, trust))
-    if arch in CIFAR_ARCHS:
-        num_classes = net["linear.weight"].shape[0] if "linear.weight" in net else 10
-        model = ResNet18(num_classes=num_classes, in_channels=3, width=net["conv1.weight"].shape[0])
-        default_mean, default_std, size = CIFAR_MEAN, CIFAR_STD, 32
-    else:
-        num_classes = net["fc.weight"].shape[0] if "fc.weight" in net else 1000
-        try:
-            model = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
-        except ValueError as err:
-            raise UserError(
-                f"unknown robustness architecture {arch!r}: use cifar_resnet18 or a torchvision "
-                f"ImageNet model name (resnet50, wide_resnet50_2, ...)"
-            ) from err
-        default_mean, default_std, size = IMAGENET_MEAN, IMAGENET_STD, 224
+    renames = library.IMAGENET_KEY_RENAMES.get(name, {}) if dataset == "imagenet" else {}
+    for old, new in renames.items():
+        net = {new + k[len(old) :] if k.startswith(old) else k: v for k, v in net.items()}
+    head = next((k for k in HEAD_KEYS if k in net), None)
+    num_classes = net[head].shape[0] if head else (10 if dataset == "cifar" else 1000)
+    base_width = net["conv1.weight"].shape[0] if dataset == "cifar" and "conv1.weight" in net else 64
+    model = library.build(dataset, name, num_classes, base_width=base_width)
     try:
         model.load_state_dict(net)
     except RuntimeError as err:
-        raise UserError(f"{path} does not fit robustness:{arch}: {err}") from err
+        what, fits = library.describe(net)
+        hint = f"; use robustness:{fits}" if fits and fits != (f"cifar_{name}" if dataset == "cifar" else name) else ""
+        raise UserError(f"{path} does not fit robustness:{arch}: the file holds {what}{hint}") from err
+    cifar = dataset == "cifar"
     info = ClassifierInfo(
         num_classes=num_classes,
         in_channels=3,
-        input_size=size,
-        mean=mean or default_mean,
-        std=std or default_std,
+        input_size=32 if cifar else 224,
+        mean=mean or (CIFAR_MEAN if cifar else IMAGENET_MEAN),
+        std=std or (CIFAR_STD if cifar else IMAGENET_STD),
         source=f"robustness:{arch}:{path}",
     )
     return model, info

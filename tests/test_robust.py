@@ -17,13 +17,15 @@ from infra.errors import UserError
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "classifiers"
 
 
-def _robustness_file(path, net, mean, std, key="model", data_parallel=True, extra=None):
-    """A checkpoint laid out as the robustness library writes it."""
+def _robustness_file(path, net, mean, std, key="model", data_parallel=True, extra=None, shared_attacker=False):
+    """A checkpoint laid out as the robustness library writes it. Its attacker holds the same network
+    (shared tensors, as in the library's AttackerModel); by default the copy is zeros here, so that
+    a loader that read it instead of the model would fail."""
     prefix = "module." if data_parallel else ""
     state = {}
     for k, v in net.state_dict().items():
-        state[f"{prefix}model.{k}"] = v.clone()
-        state[f"{prefix}attacker.model.{k}"] = torch.zeros_like(v)  # must be skipped
+        state[f"{prefix}model.{k}"] = v
+        state[f"{prefix}attacker.model.{k}"] = v if shared_attacker else torch.zeros_like(v)
     for part in ("normalizer", "attacker.normalizer"):
         state[f"{prefix}{part}.new_mean"] = torch.tensor(mean).view(3, 1, 1)
         state[f"{prefix}{part}.new_std"] = torch.tensor(std).view(3, 1, 1)
@@ -69,7 +71,9 @@ def test_untrusted_pickle_is_refused_without_the_flag(tmp_path):
     # An argparse Namespace, as training scripts store their arguments: not loadable without running pickle code.
     _robustness_file(path, net, [0.5] * 3, [0.5] * 3, extra={"args": argparse.Namespace(lr=0.1)})
     cfg = ClassifierConfig(name="robustness:cifar_resnet18", checkpoint=str(path))
-    with pytest.raises(UserError, match="would execute code.*trust_checkpoint=true"):
+    with pytest.raises(
+        UserError, match="holds the object argparse.Namespace; loading it would execute code.*trust_checkpoint=true"
+    ):
         load_classifier(cfg, 3)
     cfg.trust_checkpoint = True
     assert load_classifier(cfg, 3).num_classes == 10
@@ -221,3 +225,147 @@ def test_small_cnns_have_the_papers_layer_shapes():
     torch.testing.assert_close(
         linear(2 * x) - linear(torch.zeros_like(x)), 2 * (linear(x) - linear(torch.zeros_like(x))), rtol=1e-4, atol=1e-5
     )  # no activation: affine in its input (max-pool is 1-homogeneous)
+
+
+# ------------------------------------------------------------------ the library's own architectures
+@pytest.fixture(scope="module")
+def library():
+    """MadryLab's robustness library's model code (make test installs the library without its
+    dependencies, which its model code does not need)."""
+    import sys
+    import types
+
+    # The library imports torchvision.models.utils, which current torchvision no longer has.
+    sys.modules.setdefault(
+        "torchvision.models.utils", types.SimpleNamespace(load_state_dict_from_url=torch.hub.load_state_dict_from_url)
+    )
+    try:
+        from robustness import cifar_models, imagenet_models
+    except ImportError as err:
+        pytest.skip(f"the robustness library cannot be imported here ({err})")
+    return {"cifar": cifar_models, "imagenet": imagenet_models}
+
+
+def _randomise_batch_norm(net):
+    """Eval-mode batch norm that is not the identity, so that a loader that dropped its buffers would fail."""
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    return net.eval()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cifar_resnet18",
+        "cifar_ResNet34",
+        "cifar_resnet50",
+        "cifar_vgg16",
+        "cifar_densenet121",
+        "cifar_densenet_cifar",
+        "cifar_inceptionv3",
+        "resnet18",
+        "leaky_resnet18",
+        "alexnet",
+        "squeezenet1_1",
+        "densenet121",
+        "resnext50_32x4d",
+        "wide_resnet50_4",
+    ],
+)
+def test_library_checkpoints_load_with_the_librarys_logits(tmp_path, library, name):
+    from classifiers.robustness_architectures import parse_name
+
+    dataset, arch = parse_name(name)
+    module = library[dataset]
+    constructor = getattr(module, arch, None) or getattr(module, name.split("_", 1)[1])  # ResNet34 has no alias
+    torch.manual_seed(0)
+    net = constructor() if arch == "inceptionv3" else constructor(num_classes=10)  # its inceptionv3 takes no classes
+    net = _randomise_batch_norm(net)
+    mean, std = [0.45, 0.46, 0.47], [0.21, 0.22, 0.23]
+    path = tmp_path / "library.pt"
+    _robustness_file(path, net, mean, std, shared_attacker=True)
+    size = 32 if dataset == "cifar" else 64  # ImageNet networks at 64 px: the same weights, cheaper
+    frozen = load_classifier(ClassifierConfig(name=f"robustness:{name}", checkpoint=str(path), input_size=size), 3)
+    x = torch.rand(2, 3, size, size) * 2 - 1
+    with torch.no_grad():
+        reference = net(((x + 1) / 2 - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1))
+        torch.testing.assert_close(frozen(x), reference, rtol=1e-5, atol=1e-5)
+    assert frozen.num_classes == 10
+
+
+def test_a_file_of_another_architecture_is_described_with_the_name_that_fits(tmp_path):
+    from classifiers.robustness_architectures import build
+
+    torch.manual_seed(0)
+    path = tmp_path / "r50.pt"
+    _robustness_file(path, build("cifar", "resnet50", 10), [0.5] * 3, [0.5] * 3)
+    with pytest.raises(UserError) as info:
+        load_classifier(ClassifierConfig(name="robustness:cifar_resnet18", checkpoint=str(path)), 3)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 400
+    assert (
+        "holds a CIFAR ResNet-50 (bottleneck blocks 3-4-6-3" in message and "use robustness:cifar_resnet50" in message
+    )
+    with pytest.raises(UserError, match="unknown robustness architecture 'cifar_resnet19'.*cifar_resnet50"):
+        load_classifier(ClassifierConfig(name="robustness:cifar_resnet19", checkpoint=str(path)), 3)
+
+
+@pytest.mark.parametrize(
+    "dataset, names",
+    [
+        (
+            "cifar",
+            [
+                "resnet18",
+                "resnet34",
+                "resnet50",
+                "resnet101",
+                "vgg11",
+                "vgg19",
+                "densenet161",
+                "densenet_cifar",
+                "inceptionv3",
+            ],
+        ),
+        (
+            "imagenet",
+            [
+                "resnet34",
+                "resnet50",
+                "resnext50_32x4d",
+                "wide_resnet50_2",
+                "wide_resnet50_3",
+                "densenet169",
+                "vgg13_bn",
+                "squeezenet1_0",
+                "alexnet",
+            ],
+        ),
+    ],
+)
+def test_each_architecture_is_recognised_from_its_weights(dataset, names):
+    from classifiers.robustness_architectures import IMAGENET_KEY_RENAMES, build, describe
+
+    for name in names:
+        state = build(dataset, name, 10).state_dict()
+        for new, old in ((v, k) for k, v in IMAGENET_KEY_RENAMES.get(name, {}).items()):
+            state = {old + k[len(new) :] if k.startswith(new) else k: v for k, v in state.items()}
+        assert describe(state)[1] == (f"cifar_{name}" if dataset == "cifar" else name)
+
+
+def test_convert_keeps_a_library_architecture_the_project_does_not_have(tmp_path):
+    from classifiers.convert import main
+    from classifiers.robustness_architectures import build
+
+    torch.manual_seed(0)
+    net = _randomise_batch_norm(build("cifar", "densenet_cifar", 10))
+    path, out = tmp_path / "dense.pt", tmp_path / "dense.safetensors"
+    _robustness_file(path, net, [0.5] * 3, [0.25] * 3)
+    assert main(["robustness:cifar_densenet_cifar", str(path), "--out", str(out)]) == 0
+    assert load_classifier_checkpoint(out)[2]["arch"] == "robustness:cifar_densenet_cifar"
+    converted = load_classifier(ClassifierConfig(name="project", checkpoint=str(out)), 3)
+    original = load_classifier(ClassifierConfig(name="robustness:cifar_densenet_cifar", checkpoint=str(path)), 3)
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert torch.equal(original(x), converted(x))
