@@ -28,7 +28,7 @@ from .model import Generator, build_generator
 from .snapshot import load_snapshot
 
 
-def _find_classifier(checkpoint: str, snapshot: Path, meta: dict) -> str:
+def find_classifier(checkpoint: str, snapshot: Path, meta: dict) -> str:
     """The classifier file as the config names it; else where it was when the run was trained (the run
     was trained from another working folder); else beside the snapshot (shipped together)."""
     if not checkpoint or Path(checkpoint).exists():
@@ -91,7 +91,7 @@ class Inverter:
         G = build_generator(cfg.model, meta["num_classes"], meta["resolution"], meta["channels"])
         G.load_state_dict(state)
         if classifier is True:
-            cfg.classifier.checkpoint = _find_classifier(cfg.classifier.checkpoint, Path(path), meta)
+            cfg.classifier.checkpoint = find_classifier(cfg.classifier.checkpoint, Path(path), meta)
             classifier = load_classifier(cfg.classifier, meta["channels"], device)
         elif classifier is False:
             classifier = None

@@ -30,7 +30,8 @@ def save_snapshot(run_dir: Path, generator: torch.nn.Module, meta: dict) -> Path
     return path
 
 
-def load_snapshot(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+def snapshot_file(path: Path) -> Path:
+    """The snapshot file of a run folder, or `path` itself; an error if there is none."""
     path = Path(path)
     if path.is_dir():
         path = path / SNAPSHOT
@@ -39,12 +40,27 @@ def load_snapshot(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
             f"no inverter snapshot at {path}; train one with `accelerate launch train.py --config ...` "
             f"(the snapshot is written at every checkpoint and at the end)"
         )
+    return path
+
+
+def read_snapshot_meta(path: Path) -> dict:
+    """A snapshot's metadata (config, data and classifier facts) without reading its weights."""
+    path = snapshot_file(path)
     try:
         with safe_open(str(path), framework="pt") as f:
             header = f.metadata() or {}
-        state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
         raise UserError(f"snapshot {path} cannot be read ({err}); it may be truncated") from err
     if header.get("format") != SNAPSHOT_FORMAT:
         raise UserError(f"{path} is not a logit-inversion snapshot")
-    return state, json.loads(header["meta"])
+    return json.loads(header["meta"])
+
+
+def load_snapshot(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    meta = read_snapshot_meta(path)
+    path = snapshot_file(path)
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise UserError(f"snapshot {path} cannot be read ({err}); it may be truncated") from err
+    return state, meta

@@ -1,6 +1,7 @@
 """evaluate.py end to end on a tiny run: every command writes its files."""
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -55,9 +56,11 @@ def test_grid(tiny):
     out = tiny["run"] / "eval" / "grid"
     from PIL import Image
 
-    with Image.open(out / "grid.png") as im:  # 2 rows of 3 groups of (original + 3 reconstructions), 32 px + 1 px lines
-        assert im.size == (3 * 4 * 33 + 1, 2 * 33 + 1)
-    assert _results(out)["images"] == 6
+    with Image.open(out / "grid.png") as im:  # 2 rows of 3 groups of (original + 3 reconstructions) at 64 px
+        assert 3 * 4 * 64 < im.width < 3 * 4 * 64 + 3 * 3 * 2 + 2 * 16 + 16 and 2 * 64 < im.height < 2 * 64 + 2 * 40
+    results = _results(out)
+    assert results["images"] == 6 and results["title"] == "Reconstructions"
+    assert "noise at 0" in results["pictures"]["grid.png"] and results["inverter"]["kind"] == "gan"
 
 
 def test_fidelity_table(tiny):
@@ -82,7 +85,7 @@ def test_fidelity_table(tiny):
     ):
         assert key in fid and fid[key] == fid[key], key
     assert fid["lpips"] is None and fid["fid[inception-v3]"] is None
-    assert "| LPIPS (AlexNet) | unavailable |" in (out / "fidelity.md").read_text()
+    assert "| LPIPS (AlexNet) | ↓ | unavailable |" in (out / "fidelity.md").read_text()
 
 
 def test_fidelity_requires_an_evaluator(tiny, capsys):
@@ -257,6 +260,20 @@ def test_report_is_valid_html_with_every_image(tiny, tmp_path):
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<table>" in text
+
+
+def test_the_report_explains_itself(tiny, tmp_path):
+    _run("grid", "--run", tiny["run"], "--n", 4)
+    _run("manipulate", "--run", tiny["run"], "--edit", "interpolate", "--n", 2, "--evaluator", tiny["evaluator"])
+    _run("report", "--runs", tiny["run"], "--out", tmp_path / "report")
+    text = (tmp_path / "report" / "index.html").read_text()
+    assert "An inverter" in text and "<h2>Runs</h2>" in text  # an introduction, and what each run is
+    assert "<h2>Reconstructions</h2>" in text and "<h2>Logit edit: interpolate</h2>" in text  # not folder names
+    assert "<h2>How to read the numbers</h2>" in text and "higher is better" in text
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", text)
+    assert len(captions) == len(re.findall(r"<img ", text)) >= 3
+    assert not any(c.endswith(".png") for c in captions)  # a caption says what is in the picture
+    assert "<code>interpolate</code>" in text  # Markdown code spans are rendered, not shown as backticks
 
 
 def test_every_command_has_help(capsys):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 from classifiers.attacks import default_threat, pgd_config
 
@@ -14,6 +13,7 @@ from ..presentation.images import table_grid
 from ..presentation.tables import fidelity_table, table
 from .base import (
     Command,
+    Output,
     Result,
     add_evaluator_argument,
     add_fidelity_arguments,
@@ -31,6 +31,12 @@ class Adversarial(Command):
     help = (
         "PGD on the inverted classifier: whose class does the reconstruction show? Plus fidelity of correct vs "
         "wrong images"
+    )
+    heading = "Adversarial inputs, and correctly vs wrongly classified images"
+    about = (
+        "PGD changes test images slightly until the inverted classifier changes its answer; the reconstruction "
+        "from the adversarial logits shows what those logits carry. Below, the fidelity table split by whether "
+        "the classifier got each image right."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -67,7 +73,7 @@ class Adversarial(Command):
             {"attacks": summary, "attack": dataclasses.asdict(attack), "subsets": subsets}, {"examples": examples}
         )
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r, attack = result.numbers, result.numbers["attack"]
         rows = [
             [
@@ -89,9 +95,13 @@ class Adversarial(Command):
         )
         subsets = "Fidelity by whether the inverted classifier got the image right:\n\n" + fidelity_table(r["subsets"])
         labels = ["x", "x_adv", "G(phi(x))", "G(phi(x_adv))"]
-        table_grid(result.pictures["examples"], title="x | x_adv | G(phi(x)) | G(phi(x_adv))", col_labels=labels).save(
-            out / "examples.png"
+        grid = table_grid(result.pictures["examples"], title="x | x_adv | G(phi(x)) | G(phi(x_adv))", col_labels=labels)
+        caption = (
+            "Each row is one test image: x, its untargeted PGD version x_adv (the change is small in pixels), and "
+            "the reconstructions from the logits of each. Whose class the last column shows is what the "
+            "adversarial logits carry."
         )
+        out.picture("examples.png", grid, caption)
         (out / "adversarial.md").write_text(text)
         (out / "subsets.md").write_text(subsets)
-        return text + "\n" + subsets + f"\n{out}"
+        return text + "\n" + subsets + f"\n{out.path}"

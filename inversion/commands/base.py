@@ -5,10 +5,12 @@ A command is a `Command` subclass registered with `@register`:
 - `add_arguments(parser)`: its options (shared groups below: run folder, device, evaluator, fidelity);
 - `run(args) -> Result`: loads what it needs and calls the computation in `inversion.evaluation`,
   `inversion.baselines` or `inversion.probes`; the numbers it returns are what tests check;
-- `write(result, args, out) -> str`: its Markdown tables and pictures in `out`, through
-  `inversion.presentation`; returns what the console shows.
+- `write(result, args, out) -> str`: its Markdown tables and pictures in the `Output` folder `out`,
+  through `inversion.presentation`, each picture with a caption; returns what the console shows;
+- `heading` and `about`: the title and one-sentence explanation the HTML report shows.
 
-`execute` runs both and writes `results.json` (the settings and the numbers) beside the pictures.
+`execute` runs both and writes `results.json`: the settings, the numbers, the heading, the captions
+of the pictures and what was evaluated (the inverter and its classifier), which the report reads.
 `evaluate.py` builds its command line from `REGISTRY` and dispatches to `execute`.
 """
 
@@ -24,13 +26,15 @@ from typing import Any, ClassVar
 import torch
 
 from classifiers import ClassifierConfig, FrozenClassifier, load_classifier
+from classifiers.checkpoint import read_metadata
 from infra.datasets import DataConfig, ImageData, load_data
 from infra.devices import default_device
 from infra.errors import UserError
 
 from ..evaluation.fidelity import Collected, summarize
-from ..inverter import Inverter
-from ..snapshot import SNAPSHOT
+from ..inverter import Inverter, find_classifier
+from ..presentation.images import save_image
+from ..snapshot import SNAPSHOT, read_snapshot_meta, snapshot_file
 
 EVALUATOR_HINT = (
     "train one with `python -m classifiers.train --config configs/classifiers/fmnist_evaluator.yaml` "
@@ -46,9 +50,36 @@ class Result:
     pictures: dict[str, Any] = field(default_factory=dict)
 
 
+class Output:
+    """A command's output folder: what it writes there, and a caption for each picture."""
+
+    def __init__(self, path: Path):
+        self.path, self.captions = Path(path), {}
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    def picture(self, name: str, image, caption: str) -> Path:
+        """Write a PNG (a PIL image, or a uint8 (C, H, W) tensor) and remember its caption."""
+        path = self.path / name
+        if isinstance(image, torch.Tensor):
+            save_image(image, path)
+        else:
+            image.save(path)
+        self.captions[name] = caption
+        return path
+
+    def plot(self, name: str, caption: str) -> Path:
+        """The path a plot function writes to, with its caption remembered."""
+        self.captions[name] = caption
+        return self.path / name
+
+
 class Command:
     name: ClassVar[str]
     help: ClassVar[str]
+    heading: ClassVar[str] = ""  # the report's section title (default: the command's name)
+    about: ClassVar[str] = ""  # one sentence: what the section shows
     group: ClassVar[str | None] = None  # "probe": listed as `evaluate.py probe <name>`
     takes_run: ClassVar[bool] = True  # --run, --out, --data-root
     takes_device: ClassVar[bool] = True  # --device
@@ -71,8 +102,11 @@ class Command:
     def run(self, args: argparse.Namespace) -> Result:
         raise NotImplementedError
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         raise NotImplementedError
+
+    def title(self, args: argparse.Namespace) -> str:
+        return self.heading or self.name
 
     def output_name(self, args: argparse.Namespace) -> str:
         """The folder under <run>/eval/ that holds this command's output."""
@@ -85,9 +119,12 @@ class Command:
 
     def execute(self, args: argparse.Namespace) -> str:
         result = self.run(args)
-        out = self.output_dir(args)
+        out = Output(self.output_dir(args))
         text = self.write(result, args, out)
-        write_json(out / "results.json", {"settings": settings(args), **result.numbers})
+        about = {"title": self.title(args), "about": self.about, "pictures": out.captions}
+        if self.takes_run:
+            about["inverter"] = describe_run(args.run)
+        write_json(out / "results.json", {"settings": settings(args), **about, **result.numbers})
         return text
 
 
@@ -132,6 +169,37 @@ def run_folder(run: str) -> Path:
     if path.name == SNAPSHOT:
         return path.parent
     return Path("runs") / path.stem
+
+
+def describe_run(run: str) -> dict:
+    """What was evaluated, for the report: the inverter (kind, steps) and the classifier it inverts
+    (its source and, for a project checkpoint, how it was trained and its measured accuracy)."""
+    meta = read_snapshot_meta(run)
+    classifier_cfg = meta["config"]["classifier"]
+    classifier = {"name": classifier_cfg["name"], "checkpoint": classifier_cfg.get("checkpoint")}
+    try:
+        path = find_classifier(classifier_cfg.get("checkpoint"), Path(run), meta)
+        if classifier_cfg["name"] == "project" and path:
+            cmeta = read_metadata(path)
+            robust = cmeta.get("robust_accuracy", (cmeta.get("evaluation") or {}).get("robust_accuracy"))
+            attack = cmeta.get("robust_attack") or (cmeta.get("evaluation") or {}).get("attack") or {}
+            classifier.update(
+                arch=cmeta.get("arch"),
+                training=cmeta.get("training"),
+                adversarial=cmeta.get("adversarial"),
+                test_accuracy=cmeta.get("test_accuracy"),
+                robust_accuracy=robust,
+                robust_attack=attack,
+            )
+    except UserError:  # the classifier's file is elsewhere: the report says less about it
+        pass
+    return {
+        "snapshot": str(snapshot_file(run)),
+        "kind": meta.get("kind", "gan"),
+        "steps": meta.get("step"),
+        "data": meta["config"]["data"]["name"],
+        "classifier": classifier,
+    }
 
 
 def device_of(args: argparse.Namespace) -> torch.device:

@@ -11,6 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
+import torch
+
 from classifiers import load_classifier
 from infra.batches import eval_batches
 from infra.config import load_config
@@ -20,10 +22,11 @@ from ..baselines.optimization import optimize_reconstruct
 from ..baselines.pixel_decoder import train_decoder
 from ..config import Config
 from ..evaluation.fidelity import collect
-from ..presentation.images import reconstruction_grid, save_image
+from ..presentation.images import group_grid
 from ..presentation.tables import fidelity_table
 from .base import (
     Command,
+    Output,
     Result,
     add_evaluator_argument,
     add_fidelity_arguments,
@@ -89,6 +92,11 @@ class PixelDecoder(_Baseline):
 class Optimization(_Baseline):
     name = "optimize"
     help = "optimisation-based inversion (Mahendran and Vedaldi) of test images, scored with the fidelity table"
+    heading = "Baseline: optimisation-based inversion"
+    about = (
+        "The classic alternative to a trained inverter: for each test image, gradient descent on an image until "
+        "the classifier's logits match, with a smoothness prior; scored with the same fidelity table."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         super().add_arguments(parser)
@@ -129,15 +137,15 @@ class Optimization(_Baseline):
         )
         columns = fidelity_columns(collected, args)
         seconds = time.perf_counter() - start
-        x, _ = next(eval_batches(data.test, min(16, len(data.test)), device))
+        x, labels = next(eval_batches(data.test, min(16, len(data.test)), device))
         logits = classifier(x).float()
-        examples = [reconstruct(logits, "zero", 0), reconstruct(logits, "random", 1)]
+        groups = torch.stack([x, reconstruct(logits, "zero", 0), reconstruct(logits, "random", 1)], dim=1)
         return Result(
             {"fidelity": columns["all"], "seconds": seconds},
-            {"originals": x, "reconstructions": examples, "device": device.type},
+            {"groups": groups, "classes": [data.classes[int(y)] for y in labels], "device": device.type},
         )
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         fidelity, seconds = result.numbers["fidelity"], result.numbers["seconds"]
         table = fidelity_table({"optimisation": fidelity})
         (out / "fidelity.md").write_text(
@@ -145,7 +153,12 @@ class Optimization(_Baseline):
             f"{args.tv}, on {fidelity['images']} test images ({seconds:.1f} s on {result.pictures['device']})."
             f"\n\n{table}"
         )
-        save_image(
-            reconstruction_grid(result.pictures["originals"], result.pictures["reconstructions"]), out / "grid.png"
+        grid = group_grid(
+            result.pictures["groups"], ["test image", "from grey", "from noise"], result.pictures["classes"]
         )
+        caption = (
+            f"Each group is one test image, then the image that {args.steps} steps of gradient descent make from a "
+            f"grey start and from a random start so that the classifier's logits match the test image's."
+        )
+        out.picture("grid.png", grid, caption)
         return table + f"\n{seconds:.1f} s; {out}"

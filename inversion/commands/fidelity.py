@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from ..evaluation.fidelity import collect, inverter_reconstruct
 from ..evaluation.perceptual import default_alexnet_weights, lpips_model
 from ..presentation.tables import fidelity_table
 from .base import (
     Command,
+    Output,
     Result,
     add_evaluator_argument,
     add_fidelity_arguments,
@@ -19,6 +19,7 @@ from .base import (
     load_evaluator,
     open_run,
     register,
+    run_folder,
 )
 
 
@@ -26,6 +27,12 @@ from .base import (
 class Fidelity(Command):
     name = "fidelity"
     help = "the fidelity table (pixel, perceptual, identification, semantics, realism, diversity) on the test split"
+    heading = "Fidelity"
+    about = (
+        "How close reconstructions are to their sources: in pixels, in the features of an independent evaluator "
+        "network, whether a reconstruction picks out its own source among many, whether the classifiers still "
+        "see the same class, and how real the reconstructions look (FID)."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_evaluator_argument(parser)
@@ -51,8 +58,8 @@ class Fidelity(Command):
         seconds = time.perf_counter() - start
         return Result({"fidelity": columns["all"], "seconds": seconds, "device": str(inverter.device)})
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
-        name = Path(args.run).name
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
+        name = run_folder(args.run).name
         fidelity, seconds = result.numbers["fidelity"], result.numbers["seconds"]
         table = fidelity_table({name: fidelity})
         device = result.numbers["device"].split(":")[0]

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+import torch
 
 from infra.batches import eval_batches
 
-from ..presentation.images import reconstruction_grid, save_image
-from .base import Command, Result, open_run, register
+from ..presentation.images import group_grid
+from .base import Command, Output, Result, open_run, register
 
 
 @register
 class Grid(Command):
     name = "grid"
     help = "a PNG of test images, each followed by its reconstructions"
+    heading = "Reconstructions"
+    about = (
+        "Test images rebuilt from the inverted classifier's logits alone: whatever a reconstruction gets right "
+        "about its image (shape, brightness, pattern) was in the logits."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--n", type=int, default=64, help="number of images (default 64)")
@@ -22,25 +28,30 @@ class Grid(Command):
             "--noise-draws", type=int, default=3, help="random-noise reconstructions per image, besides noise 0"
         )
         parser.add_argument("--split", choices=["test", "train"], default="test", help="which split (default test)")
-        parser.add_argument("--per-row", type=int, default=4, help="image groups per row (default 4)")
+        parser.add_argument("--per-row", type=int, default=2, help="image groups per row (default 2)")
 
     def run(self, args: argparse.Namespace) -> Result:
         inverter, data = open_run(args)
-        x, _ = next(eval_batches(data.test if args.split == "test" else data.train, args.n, inverter.device))
+        x, labels = next(eval_batches(data.test if args.split == "test" else data.train, args.n, inverter.device))
         logits = inverter.logits(x)
         draws = [inverter.generate(logits, noise="random", seed=s) for s in range(args.noise_draws)]
+        groups = torch.stack([x, inverter.generate(logits), *draws], dim=1)
         return Result(
             {"images": len(x), "png": "grid.png"},
-            {"originals": x, "reconstructions": [inverter.generate(logits), *draws]},
+            {"groups": groups, "classes": [data.classes[int(y)] for y in labels]},
         )
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
-        grid = reconstruction_grid(
-            result.pictures["originals"], result.pictures["reconstructions"], groups_per_row=args.per_row
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
+        columns = [f"{args.split} image", "noise 0", *(f"draw {k + 1}" for k in range(args.noise_draws))]
+        grid = group_grid(result.pictures["groups"], columns, result.pictures["classes"], groups_per_row=args.per_row)
+        caption = (
+            f"Each group is one {args.split} image (its class written under it), then its reconstruction from its "
+            f"logits with the generator's noise at 0, then {args.noise_draws} reconstructions of the same logits "
+            f"with random noise. What stays the same across the draws is what the logits fix."
         )
-        path = save_image(grid, out / result.numbers["png"])
+        path = out.picture(result.numbers["png"], grid, caption)
         (out / "grid.md").write_text(
-            f"Each group: the {args.split} image, its reconstruction at noise 0, then {args.noise_draws} "
-            f"reconstructions with random noise (the same logits).\n"
+            f"{result.numbers['images']} {args.split} images, each with its reconstruction at noise 0 and "
+            f"{args.noise_draws} with random noise.\n"
         )
         return f"grid: {path}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from infra.batches import eval_batches
 from infra.errors import UserError
@@ -12,13 +11,18 @@ from ..evaluation import invariance
 from ..evaluation.fidelity import inverter_reconstruct
 from ..presentation.images import table_grid
 from ..presentation.tables import table
-from .base import Command, Result, add_evaluator_argument, first_indices, load_evaluator, open_run, register
+from .base import Command, Output, Result, add_evaluator_argument, first_indices, load_evaluator, open_run, register
 
 
 @register
 class Invariance(Command):
     name = "invariance"
     help = "does the reconstruction follow image transforms?"
+    heading = "Invariance to image transforms"
+    about = (
+        "An image is flipped, shifted, rotated, brightened, blurred ...; if the reconstruction from the "
+        "transformed image's logits follows the change, the logits kept it; if not, the classifier is invariant to it."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_evaluator_argument(parser)
@@ -51,7 +55,7 @@ class Invariance(Command):
             numbers, {"cells": cells, "row_labels": [t if i == 0 else "" for t in names for i in range(len(x))]}
         )
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r = result.numbers
         rows = [
             [
@@ -69,11 +73,17 @@ class Invariance(Command):
             + table(["transform", "follows T", "logit change (relative)", "phi top-1 changed", "pixel MSE of T"], rows)
         )
         labels = ["x", "T x", "G(phi(x))", "G(phi(Tx))"]
-        table_grid(
+        grid = table_grid(
             result.pictures["cells"],
             title="x | T x | G(phi(x)) | G(phi(T x))",
             col_labels=labels,
             row_labels=result.pictures["row_labels"],
-        ).save(out / "examples.png")
+        )
+        caption = (
+            "For each transform T (named on the left), a few test images: x, the transformed T x, the "
+            "reconstruction from x's logits, and the reconstruction from T x's logits. Where the last column "
+            "shows the change that T made, the classifier's logits kept it."
+        )
+        out.picture("examples.png", grid, caption)
         (out / "invariance.md").write_text(text)
-        return text + f"{out}"
+        return text + f"{out.path}"

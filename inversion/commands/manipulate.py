@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import torch
 
@@ -13,13 +12,17 @@ from ..evaluation.logit_edits import DEFAULT_LEVELS, EDITS, NOTES, edit_paths, p
 from ..presentation import plots
 from ..presentation.images import table_grid
 from ..presentation.tables import table
-from .base import Command, Result, add_evaluator_argument, load_evaluator, open_run, register
+from .base import Command, Output, Result, add_evaluator_argument, load_evaluator, open_run, register
 
 
 @register
 class Manipulate(Command):
     name = "manipulate"
     help = "edit the logits (shift, scale, noise, interpolate, swap-top2) and reconstruct along each path"
+    about = (
+        "The logits are edited step by step and each edited vector is reconstructed: what the generator draws "
+        "shows what that direction of the logit space means to the inverter."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
@@ -40,6 +43,9 @@ class Manipulate(Command):
     def output_name(self, args: argparse.Namespace) -> str:
         return f"manipulate-{args.edit}"
 
+    def title(self, args: argparse.Namespace) -> str:
+        return f"Logit edit: {args.edit}"
+
     def run(self, args: argparse.Namespace) -> Result:
         inverter, data = open_run(args)
         evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device, required=False)
@@ -48,9 +54,14 @@ class Manipulate(Command):
         )
         levels = args.levels or DEFAULT_LEVELS[args.edit]
         pool, pool_labels = next(eval_batches(data.test, min(len(data.test), 4 * args.n), inverter.device))
-        partners = pool[partner_indices(pool_labels.cpu())[: args.n].to(pool.device)]
+        partner = partner_indices(pool_labels.cpu())[: args.n].to(pool.device)
         x, labels = pool[: args.n], pool_labels[: args.n]
-        numbers, reconstructions = edit_paths(inverter, judge, x, labels, partners, args.edit, levels)
+        numbers, reconstructions = edit_paths(inverter, judge, x, labels, pool[partner], args.edit, levels)
+        cells = torch.cat([x[:, None], reconstructions], dim=1)
+        names = [data.classes[int(y)][:12] for y in labels]
+        if args.edit == "interpolate":  # show where each path goes: image b, and its class in the row label
+            cells = torch.cat([cells, pool[partner][:, None]], dim=1)
+            names = [f"{a} > {data.classes[int(pool_labels[j])][:12]}" for a, j in zip(names, partner)]
         return Result(
             {
                 "edit": args.edit,
@@ -60,22 +71,37 @@ class Manipulate(Command):
                 "paths": numbers["paths"],
                 "summary": summarize_paths(numbers["paths"], levels),
             },
-            {
-                "cells": torch.cat([x[:, None], reconstructions], dim=1),
-                "row_labels": [data.classes[int(y)][:10] for y in labels],
-            },
+            {"cells": cells, "row_labels": names},
         )
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r = result.numbers
         col_labels = ["original"] + [f"{level:g}" for level in r["levels"]]
-        table_grid(
+        caption = (
+            f"Each row is one test image (its class on the left): the image, then the reconstruction of its "
+            f"logits with the edit '{args.edit}' at each level, left to right ({NOTES[args.edit]})."
+        )
+        if args.edit == "interpolate":
+            col_labels.append("image b")
+            caption += " The last column is image b; the row label reads 'class of a > class of b'."
+        grid = table_grid(
             result.pictures["cells"],
             title=f"{args.edit}: {NOTES[args.edit]}",
             col_labels=col_labels,
             row_labels=result.pictures["row_labels"],
-        ).save(out / "grid.png")
-        plots.edit_paths(r["paths"], r["levels"], args.edit, r["judge"], out / "confidence.png")
+        )
+        out.picture("grid.png", grid, caption)
+        plots.edit_paths(
+            r["paths"],
+            r["levels"],
+            args.edit,
+            r["judge"],
+            out.plot(
+                "confidence.png",
+                f"The {r['judge']}'s probability of each image's own class on its "
+                f"reconstruction along the edit (thin lines: images; thick: their mean).",
+            ),
+        )
         rows = [
             [
                 f"{s['level']:g}",
@@ -89,4 +115,4 @@ class Manipulate(Command):
             ["level", "judge keeps the source class", "judge confidence", "softmax top-1 = source"], rows
         )
         (out / "manipulate.md").write_text(text)
-        return text + f"{out}"
+        return text + f"{out.path}"

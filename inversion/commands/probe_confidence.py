@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 from classifiers.attacks import default_threat, pgd_config
 
 from ..presentation import plots
 from ..presentation.tables import table
 from ..probes import confidence
-from .base import ProbeCommand, Result, device_of, first_indices, load_checkpoints, register
+from .base import Output, ProbeCommand, Result, device_of, first_indices, load_checkpoints, register
 
 
 @register
 class Confidence(ProbeCommand):
     name = "confidence"
     help = "top-1/top-2 ratio and margin: clean vs PGD-corrupted inputs"
+    heading = "Probe: confidence on clean and adversarial inputs"
+    about = (
+        "How sure a classifier is (its top-1/top-2 softmax ratio and logit margin) on clean test images and on "
+        "their PGD versions: can a threshold on confidence reject the adversarial ones?"
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--classifier", nargs="+", required=True, help="one or more checkpoints (standard, robust)")
@@ -36,9 +40,11 @@ class Confidence(ProbeCommand):
         results, curves = confidence.run(models, data.test, first_indices(len(data.test), args.limit), attack, device)
         return Result({"results": results, "attack": dataclasses.asdict(attack)}, {"curves": curves})
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         for score, curves in result.pictures["curves"].items():
-            plots.confidence_cdfs(curves, score, out / f"cdf_{score}.png")
+            what = "top-1/top-2 softmax ratio (log10)" if score == "ratio" else "top-1 minus top-2 logit"
+            caption = f"Cumulative distribution of the {what} for clean (solid) and PGD-corrupted (dashed) test images."
+            plots.confidence_cdfs(curves, score, out.plot(f"cdf_{score}.png", caption))
         attack = result.numbers["attack"]
         rows = [
             [
@@ -70,4 +76,4 @@ class Confidence(ProbeCommand):
             )
         )
         (out / "confidence.md").write_text(text)
-        return text + f"\n{out}"
+        return text + f"\n{out.path}"

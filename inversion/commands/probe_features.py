@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import torch
 
 from ..presentation.tables import table
 from ..probes import feature_reconstruction
-from .base import ProbeCommand, Result, load_checkpoints, register
+from .base import Output, ProbeCommand, Result, load_checkpoints, register
 
 
 @register
 class Features(ProbeCommand):
     name = "features"
     help = "a linear map from logits back to penultimate features, within and across models"
+    heading = "Probe: penultimate features from logits"
+    about = (
+        "One linear layer maps a network's logits back to its penultimate features: if the network's own head "
+        "then gives the same top-1, the logits held what the features held, for that decision."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--models", nargs="+", required=True, help="classifier checkpoints")
@@ -27,7 +31,7 @@ class Features(ProbeCommand):
         models = load_checkpoints(args.models, data.channels, torch.device("cpu"))
         return Result(feature_reconstruction.run_on_data(models, data, args.train_images, args.test_images))
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         matrix = result.numbers["matrix"]
         names = list(matrix)
         rows = [
@@ -39,4 +43,4 @@ class Features(ProbeCommand):
             + table(["logits \\ features", *names], rows)
         )
         (out / "features.md").write_text(text)
-        return text + f"\n{out}"
+        return text + f"\n{out.path}"

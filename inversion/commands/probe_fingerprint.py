@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import torch
 
@@ -12,13 +11,18 @@ from classifiers.architectures import SMALL_CNN_FAMILIES
 from ..presentation import plots
 from ..presentation.tables import table
 from ..probes import fingerprint
-from .base import ProbeCommand, Result, load_checkpoints, register
+from .base import Output, ProbeCommand, Result, load_checkpoints, register
 
 
 @register
 class Fingerprint(ProbeCommand):
     name = "fingerprint"
     help = "which of N networks produced a logit vector? SVMs on raw / normalised logits"
+    heading = "Probe: which network produced these logits?"
+    about = (
+        "An SVM learns to tell which of several networks produced a logit vector (Borji 2022): well above "
+        "chance means logits carry a fingerprint of the network, not only the class."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         families = ", ".join(f"{name} ({' '.join(archs)})" for name, archs in SMALL_CNN_FAMILIES.items())
@@ -53,9 +57,16 @@ class Fingerprint(ProbeCommand):
         results = fingerprint.run(nets, data, settings, transfer_nets=transfer, random_nets=random_nets)
         return Result({"networks": names, **results})
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r = result.numbers
-        plots.fingerprint_curve(r, out / "accuracy_vs_size.png")
+        plots.fingerprint_curve(
+            r,
+            out.plot(
+                "accuracy_vs_size.png",
+                "Test accuracy of each SVM and input against "
+                "the number of training logits per network; the dashed line is chance.",
+            ),
+        )
         header = ["SVM / input", "trained"]
         header += ["transfer to other seeds"] if "transfer" in r else []
         header += ["random-init networks"] if "random_init" in r else []
@@ -67,4 +78,4 @@ class Fingerprint(ProbeCommand):
             rows.append(row)
         text = f"Networks: {', '.join(r['networks'])}; chance {r['chance']:.1%}.\n\n" + table(header, rows)
         (out / "fingerprint.md").write_text(text)
-        return text + f"\n{out}"
+        return text + f"\n{out.path}"

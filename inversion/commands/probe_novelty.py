@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from infra.errors import UserError
 
 from ..presentation.tables import table
 from ..probes import novelty
-from .base import ProbeCommand, Result, register
+from .base import Output, ProbeCommand, Result, register
 
 
 @register
 class Novelty(ProbeCommand):
     name = "novelty"
     help = "seen vs novel classes from each layer's activations"
+    heading = "Probe: novel classes from activations"
+    about = (
+        "A small classifier on one layer's activations tells classes the backbone was trained on from classes it "
+        "never saw, tested on unseen classes again (Powers and Keselman); chance is 50%."
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--arch", default="resnet18", help="backbone architecture (default resnet18)")
@@ -47,7 +51,7 @@ class Novelty(ProbeCommand):
         )
         return Result(novelty.run(args.arch, data, settings), {"classes": data.classes})
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r, classes = result.numbers, result.pictures["classes"]
         names = [[classes[c] for c in s] for s in r["sets"]]
         parts = [
@@ -71,4 +75,4 @@ class Novelty(ProbeCommand):
             parts.append(f"Backbone {key}:\n\n" + table(header, rows))
         text = "\n".join(parts)
         (out / "novelty.md").write_text(text)
-        return text + f"\n{out}"
+        return text + f"\n{out.path}"

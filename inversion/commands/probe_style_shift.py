@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..presentation.images import table_grid
 from ..presentation.tables import table
 from ..probes import style_shift
-from .base import ProbeCommand, Result, device_of, load_checkpoints, register
+from .base import Output, ProbeCommand, Result, device_of, load_checkpoints, register
 
 
 @register
 class StyleShift(ProbeCommand):
     name = "style-shift"
     help = "Gram-matrix style transfer toward another class: ordinal rank before and after"
+    heading = "Probe: class shift by style transfer"
+    about = (
+        "The style (Gram matrices of the classifier's own feature maps) of an image of class B is transferred "
+        "onto an image of class A: does the classifier now rank class B higher?"
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
@@ -35,11 +39,17 @@ class StyleShift(ProbeCommand):
             {"classifier": name, "results": results}, {"examples": examples, "num_classes": len(data.classes)}
         )
 
-    def write(self, result: Result, args: argparse.Namespace, out: Path) -> str:
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         for condition, cells in result.pictures["examples"].items():
-            table_grid(
+            grid = table_grid(
                 cells, title=f"{condition}: A | style exemplar B | result", col_labels=["A", "B", "result"]
-            ).save(out / f"{condition}.png")
+            )
+            pair = "of the same class" if condition == "intra-class" else "of different classes"
+            out.picture(
+                f"{condition}.png",
+                grid,
+                f"Pairs {pair}: each row is image A, the style exemplar B, and A after the style transfer.",
+            )
         rows = [
             [
                 condition,
@@ -57,4 +67,4 @@ class StyleShift(ProbeCommand):
             + table(["condition", "pairs", "rank before", "rank after", "top-1 before", "top-1 after"], rows)
         )
         (out / "style_shift.md").write_text(text)
-        return text + f"\n{out}"
+        return text + f"\n{out.path}"

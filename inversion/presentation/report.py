@@ -1,9 +1,13 @@
 """One self-contained HTML page with the evaluation results of one or more runs, side by side.
 
-Every `evaluate.py` command writes into `<run>/eval/<command>/`: a `results.json`, Markdown tables
-(`*.md`) and pictures (`*.png`). The report gathers them: one section per command, one column per
-run, Markdown converted by the `markdown` package, pictures embedded as base64 data (the page needs
-no other file).
+Every `evaluate.py` command writes into `<run>/eval/<command>/`: a `results.json` (its settings, its
+numbers, its section title and one-line explanation, a caption per picture, and what was evaluated),
+Markdown tables (`*.md`) and pictures (`*.png`). The report gathers them into a page a reader
+understands without the README: an introduction, a table of the runs (which classifier each
+inverts, how it was trained, how accurate it is), one section per command with a column per run,
+every picture with its caption, Markdown converted by the `markdown` package, and at the end the
+definition and direction of every metric. Pictures are embedded as base64 data: the page needs no
+other file.
 """
 
 from __future__ import annotations
@@ -16,6 +20,36 @@ from pathlib import Path
 
 from infra.optional import require
 
+from .tables import FIDELITY_ROWS
+
+# Sections in reading order: the pictures and the main table first, then the probes.
+ORDER = ("grid", "fidelity", "invariance", "manipulate", "adversarial", "ood")
+
+INTRO = (
+    "A classifier's logit vector was trained only to say which class an image belongs to. An inverter "
+    "&mdash; a generator trained to rebuild an image from its logits alone &mdash; shows what else they hold. "
+    "Each section below is one evaluation, with one column per run (listed first). Under each picture, a "
+    "caption says what its rows and columns are; in the tables, &uarr; marks a metric where higher is "
+    "better and &darr; one where lower is better, and every metric is defined at the end of the page."
+)
+
+STYLE = """
+body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 1800px; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
+.intro, .about { max-width: 75em; line-height: 1.4; }
+.folder { font-size: 12px; color: #777; margin-top: -.6em; }
+.runs { display: grid; gap: 1.5em; }
+.run { min-width: 0; overflow-x: auto; }
+table { border-collapse: collapse; font-size: 13px; margin: .5em 0; }
+th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+table.describe td, table.describe th { text-align: left; vertical-align: top; }
+img { image-rendering: pixelated; max-width: 100%; }
+figure { margin: .8em 0; }
+figcaption { font-size: 13px; color: #444; max-width: 60em; }
+pre { font-size: 12px; background: #f6f6f6; padding: .5em; overflow-x: auto; }
+"""
+
 
 def markdown_to_html(text: str) -> str:
     """A command's Markdown (pipe tables, paragraphs, code spans) as HTML, by the `markdown` package.
@@ -27,28 +61,77 @@ def markdown_to_html(text: str) -> str:
     return markdown.markdown(text, extensions=["tables"], output_format="html")
 
 
-def _image(path: Path) -> str:
+def _image(path: Path, caption: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    name = html.escape(path.name)
-    return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"><figcaption>{name}</figcaption></figure>'
+    alt = html.escape(caption or path.name)
+    return (
+        f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption or path.name)}</figcaption></figure>"
+    )
 
 
-# Sections in reading order: the pictures and the main table first, then the probes.
-ORDER = ("grid", "fidelity", "invariance", "manipulate", "adversarial", "ood")
+def _results(folder: Path) -> dict:
+    path = folder / "results.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
 
-STYLE = """
-body { font-family: sans-serif; margin: 1.5em; color: #222; }
-h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
-.runs { display: grid; gap: 1.5em; }
-.run { min-width: 0; overflow-x: auto; }
-table { border-collapse: collapse; font-size: 13px; margin: .5em 0; }
-th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-img { image-rendering: pixelated; max-width: 100%; }
-figure { margin: .5em 0; }
-figcaption { font-size: 12px; color: #666; }
-pre { font-size: 12px; background: #f6f6f6; padding: .5em; overflow-x: auto; }
-"""
+
+def _percent(value) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+def describe_classifier(c: dict) -> str:
+    """The inverted classifier in words: what it is, how it was trained, how accurate it is."""
+    what = c.get("arch") or c.get("name", "?")
+    file = Path(c["checkpoint"]).name if c.get("checkpoint") else None
+    parts = [f"{what}" + (f" ({file})" if file else "")]
+    adversarial = c.get("adversarial") or {}
+    if c.get("training") == "standard":
+        parts.append("standard training (cross-entropy on clean images)")
+    elif c.get("training") == "adversarial":
+        parts.append(f"adversarially robust training (PGD, {adversarial.get('norm')} eps {adversarial.get('eps')})")
+    if c.get("test_accuracy") is not None:
+        parts.append(f"test accuracy {_percent(c['test_accuracy'])}")
+    if c.get("robust_accuracy") is not None:
+        attack = c.get("robust_attack") or {}
+        parts.append(
+            f"accuracy under PGD-{attack.get('steps', '?')} {attack.get('norm', '')} eps "
+            f"{attack.get('eps', '?')}: {_percent(c['robust_accuracy'])}"
+        )
+    return "; ".join(parts)
+
+
+def _runs_table(run_dirs: list[Path]) -> str:
+    rows = []
+    for run in run_dirs:
+        inverter = next(
+            (r["inverter"] for sub in sorted((run / "eval").glob("*/")) if "inverter" in (r := _results(sub))), None
+        )
+        if inverter is None:
+            rows.append(f"<tr><td>{html.escape(run.name)}</td><td colspan=3>no description recorded</td></tr>")
+            continue
+        kind = "pixel-loss decoder (baseline)" if inverter.get("kind") == "decoder" else "GAN inverter"
+        steps = f", {inverter['steps']} steps" if inverter.get("steps") else ""
+        rows.append(
+            f"<tr><td>{html.escape(run.name)}</td><td>{html.escape(describe_classifier(inverter['classifier']))}</td>"
+            f"<td>{kind}{steps}, on {html.escape(str(inverter.get('data')))}</td>"
+            f"<td><code>{html.escape(inverter.get('snapshot', ''))}</code></td></tr>"
+        )
+    return (
+        '<table class="describe"><thead><tr><th>run</th><th>the classifier whose logits are inverted</th>'
+        "<th>the inverter</th><th>its file</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _glossary() -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(m.label.strip())}</td><td>{html.escape(m.better or 'neither: it describes')}</td>"
+        f"<td>{html.escape(m.definition)}</td></tr>"
+        for m in FIDELITY_ROWS
+    )
+    return (
+        '<table class="describe"><thead><tr><th>metric</th><th>better</th><th>definition</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+    )
 
 
 def build_report(run_dirs: list[Path], out_dir: Path, title: str = "logit-inversion report") -> Path:
@@ -61,13 +144,19 @@ def build_report(run_dirs: list[Path], out_dir: Path, title: str = "logit-invers
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>',
         f"<style>{STYLE}</style>\n</head>\n<body>",
         f"<h1>{html.escape(title)}</h1>",
-        "<p>Runs: " + ", ".join(f"<code>{html.escape(str(r))}</code>" for r in run_dirs) + "</p>",
+        f'<p class="intro">{INTRO}</p>',
+        "<h2>Runs</h2>",
+        _runs_table(run_dirs),
     ]
     if not commands:
         parts.append("<p>No evaluation results found: run <code>evaluate.py grid/fidelity/...</code> first.</p>")
     columns = f"grid-template-columns: repeat({len(run_dirs)}, minmax(0, 1fr));"
     for command in commands:
-        parts.append(f"<h2>{html.escape(command)}</h2>")
+        first = next((r for run in run_dirs if (r := _results(run / "eval" / command))), {})
+        parts.append(f"<h2>{html.escape(first.get('title') or command)}</h2>")
+        parts.append(f'<p class="folder">eval/{html.escape(command)}</p>')
+        if first.get("about"):
+            parts.append(f'<p class="about">{html.escape(first["about"])}</p>')
         parts.append(f'<div class="runs" style="{columns}">')
         for run in run_dirs:
             folder = run / "eval" / command
@@ -75,22 +164,27 @@ def build_report(run_dirs: list[Path], out_dir: Path, title: str = "logit-invers
             if not folder.is_dir():
                 parts.append("<p>not evaluated</p></div>")
                 continue
+            results = _results(folder)
             for md in sorted(folder.glob("*.md")):
                 parts.append(markdown_to_html(md.read_text()))
+            captions = results.get("pictures", {})
             for png in sorted(folder.glob("*.png")):
-                parts.append(_image(png))
-            results = folder / "results.json"
-            if results.is_file():
-                settings = json.loads(results.read_text()).get("settings")
-                if settings:
-                    parts.append(
-                        "<details><summary>settings</summary><pre>"
-                        + html.escape(json.dumps(settings, indent=1))
-                        + "</pre></details>"
-                    )
+                parts.append(_image(png, captions.get(png.name, "")))
+            if results.get("settings"):
+                parts.append(
+                    "<details><summary>settings</summary><pre>"
+                    + html.escape(json.dumps(results["settings"], indent=1))
+                    + "</pre></details>"
+                )
             parts.append("</div>")
         parts.append("</div>")
-    parts.append("</body>\n</html>\n")
+    parts += [
+        "<h2>How to read the numbers</h2>",
+        '<p class="about">The fidelity table\'s metrics, which way is better, and what each one is. x is a test '
+        "image, x_hat its reconstruction from the logits phi(x) of the inverted classifier phi.</p>",
+        _glossary(),
+        "</body>\n</html>\n",
+    ]
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
     path.write_text("\n".join(parts))

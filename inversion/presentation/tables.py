@@ -7,6 +7,8 @@ lives here with its row labels and number formats.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 def table(header: list[str], rows: list[list[str]]) -> str:
     """A Markdown pipe table; cells are already formatted strings."""
@@ -15,43 +17,158 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# (results key, row label, number format)
+@dataclass(frozen=True)
+class Metric:
+    """How a number of the evaluation is shown: its label, format, which way is better, what it is."""
+
+    key: str  # the results key
+    label: str
+    format: str
+    better: str  # "higher", "lower" or "" (neither: it describes)
+    definition: str
+
+    def cell(self, value) -> str:
+        return "unavailable" if value is None else self.format.format(value)
+
+    @property
+    def arrow(self) -> str:
+        return {"higher": "↑", "lower": "↓"}.get(self.better, "")
+
+
 FIDELITY_ROWS = [
-    ("images", "images", "{:.0f}"),
-    ("mse", "MSE (noise 0)", "{:.4f}"),
-    ("psnr", "PSNR dB (noise 0)", "{:.2f}"),
-    ("ssim", "SSIM (noise 0)", "{:.3f}"),
-    ("mse_noise_mean", "MSE (mean of noise draws)", "{:.4f}"),
-    ("psnr_noise_mean", "PSNR dB (mean of noise draws)", "{:.2f}"),
-    ("ssim_noise_mean", "SSIM (mean of noise draws)", "{:.3f}"),
-    ("feature_distance", "evaluator feature distance (relative L2)", "{:.3f}"),
-    ("lpips", "LPIPS (AlexNet)", "{:.3f}"),
-    ("id_top1", "identification top-1", "{:.1%}"),
-    ("id_top5", "identification top-5", "{:.1%}"),
-    ("id_chance_top1", "  chance top-1", "{:.1%}"),
-    ("id_candidates", "  candidates", "{:.0f}"),
-    ("evaluator_acc_recon", "evaluator accuracy on reconstructions", "{:.1%}"),
-    ("evaluator_acc_original", "evaluator accuracy on originals", "{:.1%}"),
-    ("top1_agreement", "classifier top-1 agreement x vs x_hat", "{:.1%}"),
-    ("logit_cosine", "cosine(phi(x), phi(x_hat))", "{:.3f}"),
-    ("fid[logit-inversion-evaluator]", "FID (evaluator features)", "{:.3f}"),
-    ("kid[logit-inversion-evaluator]", "KID (evaluator features)", "{:.4f}"),
-    ("fid[inception-v3]", "FID (Inception-v3)", "{:.2f}"),
-    ("diversity", "diversity (RMS between noise draws)", "{:.4f}"),
+    Metric("images", "images", "{:.0f}", "", "test images the numbers are computed on"),
+    Metric(
+        "mse",
+        "MSE (noise 0)",
+        "{:.4f}",
+        "lower",
+        "mean squared pixel error between x and its reconstruction at noise 0, pixels in [0, 1]",
+    ),
+    Metric("psnr", "PSNR dB (noise 0)", "{:.2f}", "higher", "10 log10(1 / MSE) per image, averaged over images"),
+    Metric(
+        "ssim",
+        "SSIM (noise 0)",
+        "{:.3f}",
+        "higher",
+        "structural similarity (11x11 Gaussian window) of x and its reconstruction; 1 is identical",
+    ),
+    Metric("mse_noise_mean", "MSE (mean of noise draws)", "{:.4f}", "lower", "MSE averaged over K random-noise draws"),
+    Metric(
+        "psnr_noise_mean",
+        "PSNR dB (mean of noise draws)",
+        "{:.2f}",
+        "higher",
+        "PSNR averaged over K random-noise draws",
+    ),
+    Metric(
+        "ssim_noise_mean", "SSIM (mean of noise draws)", "{:.3f}", "higher", "SSIM averaged over K random-noise draws"
+    ),
+    Metric(
+        "feature_distance",
+        "evaluator feature distance (relative L2)",
+        "{:.3f}",
+        "lower",
+        "||f(x) - f(x_hat)|| / ||f(x)|| with f the independent evaluator's penultimate features",
+    ),
+    Metric(
+        "lpips",
+        "LPIPS (AlexNet)",
+        "{:.3f}",
+        "lower",
+        "learned perceptual distance; unavailable without AlexNet's weights (never a random backbone)",
+    ),
+    Metric(
+        "id_top1",
+        "identification top-1",
+        "{:.1%}",
+        "higher",
+        "share of reconstructions whose nearest source image (evaluator features) is their own, among the candidates",
+    ),
+    Metric(
+        "id_top5",
+        "identification top-5",
+        "{:.1%}",
+        "higher",
+        "share of reconstructions whose own source is among the 5 nearest",
+    ),
+    Metric("id_chance_top1", "  chance top-1", "{:.1%}", "", "identification top-1 of a guess: 1 / candidates"),
+    Metric("id_candidates", "  candidates", "{:.0f}", "", "source images each reconstruction is ranked among"),
+    Metric(
+        "evaluator_acc_recon",
+        "evaluator accuracy on reconstructions",
+        "{:.1%}",
+        "higher",
+        "the independent evaluator's top-1 on x_hat against the true label",
+    ),
+    Metric(
+        "evaluator_acc_original",
+        "evaluator accuracy on originals",
+        "{:.1%}",
+        "",
+        "the evaluator's top-1 on x itself: the ceiling for the row above",
+    ),
+    Metric(
+        "top1_agreement",
+        "classifier top-1 agreement x vs x_hat",
+        "{:.1%}",
+        "higher",
+        "share of images whose inverted classifier's top-1 on x_hat equals its top-1 on x",
+    ),
+    Metric(
+        "logit_cosine",
+        "cosine(phi(x), phi(x_hat))",
+        "{:.3f}",
+        "higher",
+        "cosine similarity of the inverted classifier's logits of x and of x_hat",
+    ),
+    Metric(
+        "fid[logit-inversion-evaluator]",
+        "FID (evaluator features)",
+        "{:.3f}",
+        "lower",
+        "Frechet distance between evaluator features of reconstructions and of real test images",
+    ),
+    Metric(
+        "kid[logit-inversion-evaluator]",
+        "KID (evaluator features)",
+        "{:.4f}",
+        "lower",
+        "kernel inception distance on the same features (unbiased; can be slightly negative)",
+    ),
+    Metric(
+        "fid[inception-v3]",
+        "FID (Inception-v3)",
+        "{:.2f}",
+        "lower",
+        "FID with Inception-v3 features; unavailable without its weights",
+    ),
+    Metric(
+        "diversity",
+        "diversity (RMS between noise draws)",
+        "{:.4f}",
+        "",
+        "root-mean-square pixel difference between noise draws of the same logits; 0 for a decoder",
+    ),
 ]
+METRICS = {m.key: m for m in FIDELITY_ROWS}
 
 
 def fidelity_table(columns: dict[str, dict]) -> str:
-    """The fidelity table: one row per metric, one column per run (or subset), from
-    `inversion.evaluation.fidelity.summarize`'s dicts. A metric that is None reads "unavailable"."""
+    """The fidelity table: one row per metric with the direction that is better (↑ higher, ↓ lower),
+    one column per run (or subset), from `inversion.evaluation.fidelity.summarize`'s dicts. A metric
+    that is None reads "unavailable"."""
     names = list(columns)
-    lines = ["| metric | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
-    for key, label, fmt in FIDELITY_ROWS:
-        if not any(key in col for col in columns.values()):
-            continue
-        cells = []
-        for name in names:
-            value = columns[name].get(key)
-            cells.append("unavailable" if value is None else fmt.format(value))
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    header = ["metric", "better", *names]
+    rows = [
+        [m.label, m.arrow, *(m.cell(columns[n].get(m.key)) for n in names)]
+        for m in FIDELITY_ROWS
+        if any(m.key in col for col in columns.values())
+    ]
+    return table(header, rows)
+
+
+def metric_table(values: dict, keys: list[str]) -> str:
+    """A two-column table of the fidelity metrics in `keys` that `values` has, shown as the fidelity
+    table shows them."""
+    rows = [[METRICS[k].label, METRICS[k].arrow, METRICS[k].cell(values[k])] for k in keys if k in values]
+    return table(["metric", "better", "value"], rows)
