@@ -22,13 +22,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from infra.cli import Parser
 from infra.errors import report_user_errors
 from inversion.commands import GROUPS, REGISTRY
 
 
 def parser() -> argparse.ArgumentParser:
     top, _, epilog = __doc__.partition("\n\n")
-    p = argparse.ArgumentParser(description=top, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=top, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction] = {}
     for command in REGISTRY.values():

@@ -15,6 +15,7 @@ import sys
 
 from accelerate import PartialState
 
+from infra.cli import Parser
 from infra.errors import report_user_errors
 from infra.runs import add_run_arguments, plan_run
 from inversion.config import Config
@@ -32,7 +33,7 @@ FROZEN_ON_RESUME = (
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Train a BigGAN-style generator to rebuild images from a frozen classifier's logits, "
         "against a projection discriminator (Teterwak et al., ICML 2021). Run it under "
         "`accelerate launch` for GPUs and multi-process training; plain `python` uses one device.",

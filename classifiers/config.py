@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from infra.config import Each, above, at_least, between, one_of
 from infra.datasets import DataConfig
 
 from .attacks import PGDConfig, pgd_config
@@ -29,6 +31,13 @@ class ClassifierConfig:
     mean: list[float] | None = None  # override the classifier's input normalisation
     std: list[float] | None = None
 
+    LIMITS: ClassVar[dict] = {
+        "num_classes": at_least(1),
+        "input_size": at_least(1),
+        "mean": Each(between(-10, 10)),
+        "std": Each(above(0)),
+    }
+
 
 @dataclass
 class AdversarialConfig:
@@ -40,6 +49,16 @@ class AdversarialConfig:
     clean_weight: float = 0.0  # loss = (1 - w) * adversarial + w * clean
     eval_steps: int = 20  # PGD steps for the robust accuracy measured at the end
     eval_step_size: float = 0.0  # 0: the standard rule, 2.5 * eps / eval_steps
+
+    LIMITS: ClassVar[dict] = {
+        "norm": one_of("none", "linf", "l2"),
+        "eps": at_least(0),
+        "steps": at_least(1),
+        "step_size": above(0),
+        "clean_weight": between(0, 1),
+        "eval_steps": at_least(1),
+        "eval_step_size": at_least(0),
+    }
 
     def train_attack(self) -> PGDConfig:
         return PGDConfig(
@@ -73,4 +92,22 @@ class ClassifierTrainConfig:
     robust_eval_samples: int = 10000  # test images attacked for the final robust accuracy
     log_every: int = 50
     checkpoint_every: int = 1000
-    keep_checkpoints: int = 2
+    keep_checkpoints: int = 2  # 0 keeps them all
+
+    LIMITS: ClassVar[dict] = {
+        "width": at_least(1),
+        "epochs": above(0),
+        "max_steps": at_least(0),
+        "batch_size": at_least(1),
+        "lr": above(0),
+        "momentum": between(0, 1, high_open=True),
+        "weight_decay": at_least(0),
+        "label_smoothing": between(0, 1, high_open=True),
+        "seed": at_least(0),
+        "mixed_precision": one_of("auto", "no", "bf16"),
+        "eval_batch_size": at_least(1),
+        "robust_eval_samples": at_least(1),
+        "log_every": at_least(1),
+        "checkpoint_every": at_least(1),
+        "keep_checkpoints": at_least(0),
+    }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from infra.cli import Parser
 from infra.errors import UserError, report_user_errors
 
 from .checkpoint import save_classifier
@@ -32,7 +33,7 @@ def project_arch(name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m classifiers.convert",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,

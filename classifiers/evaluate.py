@@ -16,6 +16,7 @@ import sys
 
 from accelerate import Accelerator
 
+from infra.cli import Parser, integer, number
 from infra.config import to_dict
 from infra.datasets import DataConfig, load_data
 from infra.devices import mixed_precision
@@ -27,7 +28,7 @@ from .checkpoint import load_classifier_checkpoint, update_metadata
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m classifiers.evaluate",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -35,11 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("checkpoint", help="a project classifier checkpoint (.safetensors)")
     p.add_argument("--norm", choices=["linf", "l2"], help="PGD norm (default: from the metadata or the data set)")
-    p.add_argument("--eps", type=float, help="PGD radius in [0, 1] pixel units")
-    p.add_argument("--steps", type=int, default=20, help="PGD steps (default 20)")
-    p.add_argument("--step-size", type=float, help="PGD step in [0, 1] pixel units (default 2.5 * eps / steps)")
-    p.add_argument("--samples", type=int, default=0, help="attack only the first N test images (default: all)")
-    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--eps", type=number(at_least=0), help="PGD radius in [0, 1] pixel units")
+    p.add_argument("--steps", type=integer(1), default=20, help="PGD steps (default 20)")
+    p.add_argument(
+        "--step-size", type=number(above=0), help="PGD step in [0, 1] pixel units (default 2.5 * eps / steps)"
+    )
+    p.add_argument("--samples", type=integer(0), default=0, help="attack only the first N test images (default: all)")
+    p.add_argument("--batch-size", type=integer(1), default=512, help="images per batch (default 512)")
     p.add_argument("--data", help="data set name (default: the one in the metadata)")
     p.add_argument("--data-root", default="data", help="where the data set lives (default: data)")
     p.add_argument("--no-store", action="store_true", help="print only; leave the checkpoint unchanged")

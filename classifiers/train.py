@@ -27,12 +27,13 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 
 from infra.batches import training_stream
-from infra.checkpoints import TrainState, load_latest_checkpoint, save_checkpoint
+from infra.checkpoints import TrainState, load_latest_checkpoint, resume_point, save_checkpoint
+from infra.cli import Parser
 from infra.config import to_dict
 from infra.datasets import load_data
 from infra.devices import mixed_precision
 from infra.errors import UserError, report_user_errors
-from infra.runs import RunLog, add_run_arguments, ensure_new_run, plan_run
+from infra.runs import RunLog, add_run_arguments, ensure_new_run, plan_run, write_config
 
 from .accuracy import Autocast, accuracy
 from .architectures import ARCHITECTURES, build_arch
@@ -59,12 +60,14 @@ def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generato
 class ClassifierTrainer:
     def __init__(self, cfg: ClassifierTrainConfig, run_dir: Path, resume: bool = False):
         self.cfg, self.run_dir = cfg, run_dir
-        adv = cfg.adversarial
-        if adv.norm not in ("none", "linf", "l2"):
-            raise UserError(f"adversarial.norm must be none, linf or l2, not {adv.norm!r}")
-        if cfg.arch not in ARCHITECTURES and not cfg.arch.startswith(("timm:", "torchvision:")):
-            raise UserError(f"unknown arch {cfg.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+        if cfg.arch not in ARCHITECTURES and not cfg.arch.startswith(("timm:", "torchvision:", "robustness:")):
+            raise UserError(
+                f"unknown arch {cfg.arch!r}; choose one of {', '.join(ARCHITECTURES)}, timm:<name>, "
+                f"torchvision:<name> or robustness:<name>"
+            )
         self.acc = acc = Accelerator(mixed_precision=mixed_precision(cfg.mixed_precision, key="mixed_precision"))
+        if acc.is_main_process and not resume:
+            write_config(run_dir, cfg)  # first: a run stopped during start-up can be started again
         self.data = load_data(cfg.data)
         set_seed(cfg.seed)
         model = build_arch(
@@ -213,13 +216,15 @@ class ClassifierTrainer:
 
 def train_classifier(cfg: ClassifierTrainConfig, run_dir: Path, resume: bool = False) -> Path:
     """Train (or, with `resume`, continue) the classifier run in `run_dir`; returns the checkpoint's path."""
-    if not resume:
+    if resume:
+        resume_point(run_dir)
+    else:
         ensure_new_run(run_dir, FINAL_FILE)
     return ClassifierTrainer(cfg, Path(run_dir), resume=resume).fit()
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m classifiers.train",
         description="Train a classifier (cross-entropy, SGD with a one-cycle schedule; PGD adversarial training "
         "with adversarial.norm=linf|l2) and write it as a project checkpoint with its test accuracy "

@@ -4,7 +4,12 @@ A checkpoint is `<run>/checkpoints/step-NNNNNNN/`, written by `accelerator.save_
 optimisers, every process's RNG states, and whatever the trainer registered: the EMA, the
 `TrainState`). It is written into a hidden temporary folder and renamed into place only when
 complete, with a `COMPLETE` marker, so a crash mid-write never leaves a half checkpoint that looks
-whole, and never touches the previous one. Only the newest `keep` are kept.
+whole, and never touches the previous one. Only the newest `keep` are kept (0: all).
+
+The marker lists every file of the checkpoint with its size and SHA-256, and a resume verifies
+them all before loading anything: a file that is missing, truncated, zeroed or changed by one byte
+stops the resume with one line that names it and the earlier checkpoint to fall back to (accelerate
+itself would only log a random state it could not load, and go on inexactly).
 
 `TrainState` is the step counter and the batch stream's position, registered with accelerate so
 that every checkpoint carries them.
@@ -12,12 +17,15 @@ that every checkpoint carries them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
 from pathlib import Path
 
 from .errors import UserError
+from .faults import kill_here
 
 MARKER = "COMPLETE"
 _STEP = re.compile(r"^step-(\d+)$")
@@ -63,9 +71,10 @@ def save_checkpoint(accelerator, run_dir: Path, step: int, keep: int) -> Path:
         tmp.mkdir(parents=True)
     accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp), safe_serialization=True)
+    kill_here("checkpoint-write", step, accelerator.process_index)
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        (tmp / MARKER).write_text(f"{step}\n")
+        (tmp / MARKER).write_text(json.dumps({"step": step, "files": _manifest(tmp)}, indent=1) + "\n")
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
@@ -75,31 +84,78 @@ def save_checkpoint(accelerator, run_dir: Path, step: int, keep: int) -> Path:
     return final
 
 
-def load_checkpoint(accelerator, path: Path) -> None:
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest(folder: Path) -> dict[str, dict]:
+    return {
+        str(p.relative_to(folder)): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MARKER
+    }
+
+
+def _fallback(path: Path) -> str:
+    earlier = [p.name for p in list_checkpoints(path.parent.parent) if p != path]
+    if earlier:
+        return f"delete {path} to resume from {earlier[-1]}"
+    return "no earlier checkpoint exists; start the run again under a new name"
+
+
+def verify_checkpoint(path: Path) -> None:
+    """Every file the marker lists is there, with its size and checksum; else one error naming it."""
     path = Path(path)
     if not (path / MARKER).is_file():
         raise UserError(
-            f"{path} is not a complete checkpoint (no {MARKER} marker); it was interrupted while "
-            f"being written. Delete it to resume from an earlier one"
+            f"{path} is not a complete checkpoint (no {MARKER} marker); it was interrupted while being written. "
+            f"Delete it to resume from an earlier one"
         )
     try:
+        manifest = json.loads((path / MARKER).read_text())["files"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return  # a marker of an earlier version of the project, which listed no files
+    for name, expected in manifest.items():
+        file = path / name
+        if not file.is_file():
+            problem = "is missing"
+        elif file.stat().st_size != expected["bytes"]:
+            problem = f"has {file.stat().st_size} bytes instead of {expected['bytes']} (truncated or overwritten)"
+        elif _sha256(file) != expected["sha256"]:
+            problem = "differs from what was written (its checksum does not match)"
+        else:
+            continue
+        raise UserError(f"checkpoint {path} is damaged: {name} {problem}; {_fallback(path)}")
+
+
+def load_checkpoint(accelerator, path: Path) -> None:
+    path = Path(path)
+    verify_checkpoint(path)
+    try:
         accelerator.load_state(str(path))
-    except Exception as err:  # truncated safetensors/pickle files, missing pieces
-        earlier = [p.name for p in list_checkpoints(path.parent.parent) if p != path]
-        hint = (
-            f"delete {path} to resume from {earlier[-1]}"
-            if earlier
-            else "no earlier checkpoint exists; start the run again under a new name"
+    except Exception as err:  # what the checksums cannot see: a checkpoint of another configuration
+        raise UserError(f"checkpoint {path} cannot be loaded ({type(err).__name__}: {err}); {_fallback(path)}") from err
+
+
+def resume_point(run_dir: Path) -> Path:
+    """The newest complete checkpoint of `run_dir`, verified; what to do when there is none."""
+    checkpoints = list_checkpoints(run_dir)
+    if not checkpoints:
+        config = Path(run_dir) / "config.yaml"
+        raise UserError(
+            f"{run_dir} never reached its first checkpoint (it was stopped during start-up or before its first "
+            f"checkpoint step), so there is nothing to resume: start it again with `--config {config}`"
         )
-        raise UserError(f"checkpoint {path} is corrupt or truncated ({type(err).__name__}: {err}); {hint}") from err
+    verify_checkpoint(checkpoints[-1])
+    return checkpoints[-1]
 
 
 def load_latest_checkpoint(accelerator, run_dir: Path) -> Path:
     """Resume from the newest complete checkpoint of `run_dir`; returns its folder."""
-    checkpoints = list_checkpoints(run_dir)
-    if not checkpoints:
-        raise UserError(
-            f"{run_dir} has no complete checkpoint to resume from; start it afresh with --config (and without --resume)"
-        )
-    load_checkpoint(accelerator, checkpoints[-1])
-    return checkpoints[-1]
+    latest = resume_point(run_dir)
+    load_checkpoint(accelerator, latest)
+    return latest

@@ -9,17 +9,23 @@ OmegaConf's structured configs do the typing: each value is checked and converte
 schema's annotations (an int where a float is expected, "1e-4" written as a string, a list of
 floats, `int | None`), and a value that does not convert is an error naming its key. This module
 adds what OmegaConf does not say the way users need it: an unknown key is an error that lists the
-valid keys beside it, and YAML is read with YAML 1.2 booleans (only `true` / `false`), so that
-`mixed_precision: no` stays the string "no" rather than becoming False.
+valid keys beside it, YAML is read with YAML 1.2 booleans (only `true` / `false`), so that
+`mixed_precision: no` stays the string "no" rather than becoming False, and every setting with a
+valid range or a set of choices is checked when the config is resolved (under `--dry-run` too): a
+schema declares them in a `LIMITS` class attribute, e.g. `{"batch_size": at_least(1),
+"mixed_precision": one_of("auto", "no", "bf16")}`, and a value outside is one error naming the key,
+the value and what it must be.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import re
 import types
 import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,6 +62,88 @@ _Yaml12Loader.add_implicit_resolver(
 for _first in "-+0123456789":
     _resolvers = _Yaml12Loader.yaml_implicit_resolvers[_first]
     _resolvers.sort(key=lambda pair: pair[0] != "tag:yaml.org,2002:int")
+
+
+# ------------------------------------------------------------------ valid ranges and choices
+@dataclass(frozen=True)
+class Limit:
+    """A number's valid range (None: unbounded on that side); `None` values pass (optional settings)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def describe(self, integer: bool = False) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        return ("an integer " if integer else "a number ") + " and ".join(parts)
+
+    def check(self, key: str, value: Any) -> None:
+        if value is None:
+            return
+        bad = isinstance(value, float) and not math.isfinite(value)
+        bad |= self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        bad |= self.high is not None and (value >= self.high if self.high_open else value > self.high)
+        if bad:
+            integer = isinstance(value, int) and not isinstance(value, bool)
+            raise UserError(f"{key}={value!r} is out of range: it must be {self.describe(integer)}")
+
+
+@dataclass(frozen=True)
+class OneOf:
+    choices: tuple
+
+    def check(self, key: str, value: Any) -> None:
+        if value not in self.choices:
+            raise UserError(f"{key}={value!r} is not a valid choice: use one of {', '.join(map(str, self.choices))}")
+
+
+@dataclass(frozen=True)
+class Each:
+    """A list whose items all satisfy `limit`, and of exactly `length` items when given."""
+
+    limit: Limit
+    length: int | None = None
+
+    def check(self, key: str, value: Any) -> None:
+        if value is None:
+            return
+        if self.length is not None and len(value) != self.length:
+            raise UserError(f"{key}={value!r} must have {self.length} items, each {self.limit.describe()}")
+        for i, item in enumerate(value):
+            self.limit.check(f"{key}[{i}]", item)
+
+
+def at_least(low: float) -> Limit:
+    return Limit(low=low)
+
+
+def above(low: float) -> Limit:
+    return Limit(low=low, low_open=True)
+
+
+def between(low: float, high: float, high_open: bool = False) -> Limit:
+    return Limit(low=low, high=high, high_open=high_open)
+
+
+def one_of(*choices) -> OneOf:
+    return OneOf(tuple(choices))
+
+
+def check_limits(config: Any, where: str = "") -> None:
+    """Check every setting of a loaded config against its schema's LIMITS, sections included."""
+    limits = getattr(type(config), "LIMITS", {})
+    for f in dataclasses.fields(config):
+        key = f"{where}.{f.name}" if where else f.name
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            check_limits(value, key)
+        elif f.name in limits:
+            limits[f.name].check(key, value)
 
 
 def parse_yaml(text: str) -> Any:
@@ -130,7 +218,7 @@ def _check_keys(schema: type, data: Any, where: str = "") -> dict:
     prefix = f"{where}." if where else ""
     out = {}
     for key, value in data.items():
-        if key not in hints:
+        if key not in names:
             valid = ", ".join(prefix + name for name in names)
             raise UserError(f"unknown config key {prefix}{key}; valid keys here: {valid}")
         annotation = hints[key]
@@ -144,15 +232,17 @@ def _check_keys(schema: type, data: Any, where: str = "") -> dict:
 
 
 def from_dict(schema: type[T], data: dict) -> T:
-    """An instance of dataclass `schema` from a nested dict, with every key and type checked."""
+    """An instance of dataclass `schema` from a nested dict, with every key, type and range checked."""
     checked = _check_keys(schema, data)
     try:
         merged = OmegaConf.merge(OmegaConf.structured(schema), checked)
-        return OmegaConf.to_object(merged)
+        config = OmegaConf.to_object(merged)
     except OmegaConfBaseException as err:
         key = getattr(err, "full_key", None) or "config"
         reason = str(getattr(err, "msg", None) or err).splitlines()[0]
         raise UserError(f"{key}: {reason}") from err
+    check_limits(config)
+    return config
 
 
 def load_config(

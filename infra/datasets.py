@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -20,6 +21,7 @@ import torchvision
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
+from .config import at_least, one_of
 from .errors import UserError
 
 
@@ -35,6 +37,15 @@ class DataConfig:
     synthetic_size: int = 512  # synthetic: images per split
     synthetic_classes: int = 10  # synthetic: number of classes
     synthetic_channels: int = 3  # synthetic: 1 or 3
+
+    LIMITS: ClassVar[dict] = {
+        "name": one_of("fashion-mnist", "cifar10", "cifar100", "imagefolder", "synthetic"),
+        "resolution": at_least(8),
+        "num_workers": at_least(0),
+        "synthetic_size": at_least(1),
+        "synthetic_classes": at_least(2),
+        "synthetic_channels": one_of(1, 3),
+    }
 
 
 DATASETS = ("fashion-mnist", "cifar10", "cifar100", "imagefolder", "synthetic")
@@ -156,10 +167,11 @@ def _cifar(cfg: DataConfig, hundred: bool) -> ImageData:
     for split in ("train", "test"):
         try:
             ds = cls(cfg.root, train=split == "train", download=cfg.download)
-        except RuntimeError as err:
+        except Exception as err:  # not on disk (RuntimeError), or the download failed (URLError, timeouts)
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise UserError(
-                f"{cls.__name__} not found under {cfg.root} ({err}); set data.root to the folder that holds "
-                f"it or allow data.download=true on a machine with network access"
+                f"{cls.__name__} not found under {cfg.root} ({type(err).__name__}: {reason}); set data.root to the "
+                f"folder that holds it, or allow data.download=true on a machine with network access"
             ) from err
         images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
         splits[split] = TensorImages(_resize_uint8(images, cfg.resolution), torch.tensor(ds.targets, dtype=torch.int64))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,15 @@ def changed_settings(saved: dict, new: dict, frozen: tuple[str, ...]) -> list[st
     return diffs
 
 
+def check_run_name(name: str) -> str:
+    """A run name is one folder name under the runs folder: no path separator, not `.` or `..`."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise UserError(
+            f"name={name!r} must be a single folder name (no '/', not '..'): the run goes to <runs_dir>/<name>"
+        )
+    return name
+
+
 def plan_run(
     schema: type[T],
     args: argparse.Namespace,
@@ -102,8 +112,12 @@ def plan_run(
         if not saved_path.is_file():
             raise UserError(f"{run_dir} is not a run folder (no {CONFIG_FILE}); give the folder the trainer created")
         saved = read_yaml(saved_path)
+        try:
+            load_config(schema, base=saved)
+        except UserError as err:
+            raise UserError(f"{saved_path} is not a config of this trainer's runs ({err})") from err
         config = load_config(schema, args.config, args.overrides, base=None if args.config else saved)
-        config.name, config.runs_dir = saved.get("name") or run_dir.name, str(run_dir.parent)
+        config.name, config.runs_dir = check_run_name(saved.get("name") or run_dir.name), str(run_dir.parent)
         diffs = changed_settings(saved, to_dict(config), frozen)
         if diffs:
             raise UserError(
@@ -115,7 +129,7 @@ def plan_run(
     config = load_config(schema, args.config, args.overrides)
     if not config.name:
         config.name = Path(args.config).stem if args.config else default_name(config)
-    return RunPlan(config, Path(config.runs_dir) / config.name, False)
+    return RunPlan(config, Path(config.runs_dir) / check_run_name(config.name), False)
 
 
 def ensure_new_run(run_dir: Path, final_file: str) -> None:
@@ -127,6 +141,14 @@ def ensure_new_run(run_dir: Path, final_file: str) -> None:
         )
 
 
+def write_config(run_dir: Path, config: Any) -> None:
+    """The run folder's resolved config.yaml, written first thing, so that even a run stopped during
+    start-up can be started again from it."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / CONFIG_FILE).write_text(dump_yaml(config))
+
+
 class RunLog:
     """The main process's writing into a run folder: config.yaml, stats.jsonl, TensorBoard and the bar.
 
@@ -135,14 +157,18 @@ class RunLog:
     """
 
     def __init__(self, run_dir: Path, config: Any, total: int, initial: int, desc: str, main: bool):
+        """`initial` is the step the run starts from: 0 for a new run, whose folder may hold only what
+        a start that never reached a checkpoint left (stats, TensorBoard events, grids), cleared here."""
         self.run_dir, self.main = Path(run_dir), main
         self.bar = progress(total=total, initial=initial, desc=desc, disable=not main)
         self.writer = self._stats = None
         if main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / CONFIG_FILE).write_text(dump_yaml(config))
+            write_config(self.run_dir, config)
+            if initial == 0:
+                shutil.rmtree(self.run_dir / "tb", ignore_errors=True)
+                shutil.rmtree(self.run_dir / "samples", ignore_errors=True)
             self.writer = SummaryWriter(str(self.run_dir / "tb"))
-            self._stats = open(self.run_dir / "stats.jsonl", "a")
+            self._stats = open(self.run_dir / "stats.jsonl", "a" if initial else "w")
 
     def scalars(self, step: int, record: dict[str, float], postfix: dict[str, str] | None = None) -> None:
         """One line of stats.jsonl, the same values as TensorBoard scalars, and the bar's postfix."""

@@ -9,9 +9,14 @@ type checks and the unknown-key errors are `infra.config`'s. The `data:` section
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from classifiers.config import ClassifierConfig
+from infra.config import Each, above, at_least, between, one_of
 from infra.datasets import DataConfig
+
+# torch.compile's modes for G and D (`train.compile`); "no" runs eager.
+COMPILE_MODES = ("no", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
 @dataclass
@@ -22,11 +27,20 @@ class GeneratorConfig:
     cond_hidden: int = 256  # hidden width of the conditional batch norms' MLPs
     attention: int = 0  # resolution of the self-attention block (0: none)
 
+    LIMITS: ClassVar[dict] = {
+        "ch": at_least(1),
+        "dim_noise": at_least(1),
+        "cond_hidden": at_least(1),
+        "attention": at_least(0),
+    }
+
 
 @dataclass
 class DiscriminatorConfig:
     ch: int = 32
     attention: int = 0
+
+    LIMITS: ClassVar[dict] = {"ch": at_least(1), "attention": at_least(0)}
 
 
 @dataclass
@@ -34,6 +48,8 @@ class ModelConfig:
     logit_norm: str = "standardize"  # standardize (per-dimension train-set statistics) | none (raw logits)
     g: GeneratorConfig = field(default_factory=GeneratorConfig)
     d: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+
+    LIMITS: ClassVar[dict] = {"logit_norm": one_of("standardize", "none")}
 
 
 @dataclass
@@ -58,8 +74,32 @@ class TrainConfig:
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 1000
-    keep_checkpoints: int = 3
+    keep_checkpoints: int = 3  # 0 keeps them all
     grid_images: int = 16  # test images in the fixed sample grid
+
+    LIMITS: ClassVar[dict] = {
+        "max_steps": at_least(1),
+        "batch_size": at_least(1),
+        "num_d_steps": at_least(1),
+        "g_lr": above(0),
+        "d_lr": above(0),
+        "betas": Each(between(0, 1, high_open=True), length=2),
+        "adam_eps": above(0),
+        "ema_decay": between(0, 1),
+        "ema_start": at_least(0),
+        "logit_loss_weight": at_least(0),
+        "mixed_precision": one_of("auto", "no", "bf16"),
+        "channels_last": one_of("auto", "yes", "no"),
+        "fused_adam": one_of("auto", "yes", "no"),
+        "compile": one_of(*COMPILE_MODES),
+        "seed": at_least(0),
+        "logit_stats_samples": at_least(1),
+        "log_every": at_least(1),
+        "sample_every": at_least(1),
+        "checkpoint_every": at_least(1),
+        "keep_checkpoints": at_least(0),
+        "grid_images": at_least(1),
+    }
 
 
 @dataclass

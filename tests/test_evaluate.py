@@ -23,7 +23,9 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval")
     assert train.main(["--config", str(ROOT / "configs/tiny.yaml"), f"runs_dir={root}", "name=run"]) == 0
     torch.manual_seed(0)
-    info = ClassifierInfo(10, 3, None, [0.5] * 3, [0.5] * 3, classes=[f"c{i}" for i in range(10)])
+    info = ClassifierInfo(
+        10, 3, None, [0.5] * 3, [0.5] * 3, classes=[f"class{i}" for i in range(10)]
+    )  # synthetic data's
     evaluator = save_classifier(
         root / "evaluator.safetensors",
         build_arch("vgg_small", 10, 3, width=8),

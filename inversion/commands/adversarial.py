@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 
 from classifiers.attacks import default_threat, pgd_config
+from infra.cli import integer, number
 
 from ..evaluation.adversarial import attack_reconstructions, correctness_masks
 from ..evaluation.fidelity import collect, inverter_reconstruct
@@ -44,13 +45,13 @@ class Adversarial(Command):
         add_fidelity_arguments(parser)
         parser.set_defaults(limit=1000, noise_draws=0)
         parser.add_argument("--norm", choices=["linf", "l2"], help="default: L-inf for Fashion-MNIST, L2 for CIFAR")
-        parser.add_argument("--eps", type=float, help="radius in [0, 1] pixel units (default 0.1 / 0.5)")
-        parser.add_argument("--steps", type=int, default=20, help="PGD steps (default 20)")
-        parser.add_argument("--examples", type=int, default=8, help="example rows in the picture (default 8)")
+        parser.add_argument("--eps", type=number(at_least=0), help="radius in [0, 1] pixel units (default 0.1 / 0.5)")
+        parser.add_argument("--steps", type=integer(1), default=20, help="PGD steps (default 20)")
+        parser.add_argument("--examples", type=integer(1), default=8, help="example rows in the picture (default 8)")
 
     def run(self, args: argparse.Namespace) -> Result:
         inverter, data = open_run(args)
-        evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device)
+        evaluator = load_evaluator(args.evaluator, inverter.meta["classes"], inverter.channels, inverter.device)
         norm, eps = default_threat(inverter.config.data.name)
         attack = pgd_config(args.norm or norm, args.eps if args.eps is not None else eps, args.steps)
         indices = first_indices(len(data.test), args.limit)

@@ -27,6 +27,7 @@ import torch
 
 from classifiers import ClassifierConfig, FrozenClassifier, load_classifier
 from classifiers.checkpoint import read_metadata
+from infra.cli import integer
 from infra.datasets import DataConfig, ImageData, load_data
 from infra.devices import default_device
 from infra.errors import UserError
@@ -146,10 +147,12 @@ def add_evaluator_argument(parser: argparse.ArgumentParser, when: str = "(requir
 
 
 def add_fidelity_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=int, default=0, help="use the first N test images (default: all)")
-    parser.add_argument("--noise-draws", type=int, default=3, help="K random noise draws per image (default 3)")
-    parser.add_argument("--candidates", type=int, default=1000, help="identification: sources per group (default 1000)")
-    parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default 500)")
+    parser.add_argument("--limit", type=integer(0), default=0, help="use the first N test images (default: all)")
+    parser.add_argument("--noise-draws", type=integer(0), default=3, help="K random noise draws per image (default 3)")
+    parser.add_argument(
+        "--candidates", type=integer(2), default=1000, help="identification: sources per group (default 1000)"
+    )
+    parser.add_argument("--batch-size", type=integer(1), default=500, help="images per batch (default 500)")
     parser.add_argument(
         "--lpips-weights",
         help="torchvision AlexNet weights for LPIPS (default: torchvision's cache; without them LPIPS is "
@@ -215,7 +218,10 @@ def open_run(args: argparse.Namespace) -> tuple[Inverter, ImageData]:
     return inverter, load_data(data_cfg)
 
 
-def load_evaluator(path: str | None, channels: int, device, required: bool = True) -> FrozenClassifier | None:
+def load_evaluator(
+    path: str | None, classes: list[str], channels: int, device, required: bool = True
+) -> FrozenClassifier | None:
+    """The independent evaluator, which must judge the same classes as the data it is given."""
     if path is None:
         if required:
             raise UserError(
@@ -223,7 +229,18 @@ def load_evaluator(path: str | None, channels: int, device, required: bool = Tru
                 f"reconstructions; {EVALUATOR_HINT}"
             )
         return None
-    return load_classifier(ClassifierConfig(name="project", checkpoint=str(path)), channels, device)
+    evaluator = load_classifier(ClassifierConfig(name="project", checkpoint=str(path)), channels, device)
+    if evaluator.num_classes != len(classes):
+        raise UserError(
+            f"the evaluator {path} has {evaluator.num_classes} classes but the data has {len(classes)}: it cannot "
+            f"judge these reconstructions; {EVALUATOR_HINT}"
+        )
+    if evaluator.info.classes and list(evaluator.info.classes) != list(classes):
+        raise UserError(
+            f"the evaluator {path} was trained on the classes {', '.join(evaluator.info.classes[:4])}, ... but the "
+            f"data's are {', '.join(classes[:4])}, ...: it cannot judge these reconstructions; {EVALUATOR_HINT}"
+        )
+    return evaluator
 
 
 def load_checkpoints(paths: list[str], channels: int, device) -> dict[str, FrozenClassifier]:

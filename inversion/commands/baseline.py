@@ -15,6 +15,7 @@ import torch
 
 from classifiers import load_classifier
 from infra.batches import eval_batches
+from infra.cli import integer, number
 from infra.config import load_config
 from infra.datasets import load_data
 
@@ -72,8 +73,8 @@ class PixelDecoder(_Baseline):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.add_argument("--out", help="the run folder to create (default runs/decoder-<classifier's folder>)")
-        parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
-        parser.add_argument("--lr", type=float, default=2e-4, help="Adam's learning rate (default 2e-4)")
+        parser.add_argument("--steps", type=integer(1), default=2000, help="training steps (default 2000)")
+        parser.add_argument("--lr", type=number(above=0), default=2e-4, help="Adam's learning rate (default 2e-4)")
         parser.add_argument(
             "overrides", nargs="*", metavar="key=value", help="config overrides, e.g. train.batch_size=64 model.g.ch=16"
         )
@@ -103,9 +104,9 @@ class Optimization(_Baseline):
         parser.add_argument(
             "--out", help="results go to OUT/eval/fidelity (default runs/optimize-<classifier's folder>)"
         )
-        parser.add_argument("--steps", type=int, default=200, help="Adam steps per image (default 200)")
-        parser.add_argument("--lr", type=float, default=0.05, help="Adam's learning rate (default 0.05)")
-        parser.add_argument("--tv", type=float, default=0.05, help="total-variation weight (default 0.05)")
+        parser.add_argument("--steps", type=integer(1), default=200, help="Adam steps per image (default 200)")
+        parser.add_argument("--lr", type=number(above=0), default=0.05, help="Adam's learning rate (default 0.05)")
+        parser.add_argument("--tv", type=number(at_least=0), default=0.05, help="total-variation weight (default 0.05)")
         add_evaluator_argument(parser)
         add_fidelity_arguments(parser)
 
@@ -120,7 +121,7 @@ class Optimization(_Baseline):
         device = device_of(args)
         data = load_data(cfg.data)
         classifier = load_classifier(cfg.classifier, data.channels, device)
-        evaluator = load_evaluator(args.evaluator, data.channels, device)
+        evaluator = load_evaluator(args.evaluator, data.classes, data.channels, device)
         shape = (data.channels, cfg.data.resolution, cfg.data.resolution)
         reconstruct = optimize_reconstruct(classifier, shape, steps=args.steps, lr=args.lr, tv_weight=args.tv)
         start = time.perf_counter()

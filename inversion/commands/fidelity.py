@@ -40,7 +40,7 @@ class Fidelity(Command):
 
     def run(self, args: argparse.Namespace) -> Result:
         inverter, data = open_run(args)
-        evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device)
+        evaluator = load_evaluator(args.evaluator, inverter.meta["classes"], inverter.channels, inverter.device)
         lpips = lpips_model(args.lpips_weights or default_alexnet_weights(), inverter.device)
         start = time.perf_counter()
         collected = collect(

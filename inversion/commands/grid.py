@@ -7,6 +7,7 @@ import argparse
 import torch
 
 from infra.batches import eval_batches
+from infra.cli import integer
 
 from ..presentation.images import group_grid
 from .base import Command, Output, Result, open_run, register
@@ -23,12 +24,12 @@ class Grid(Command):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+        parser.add_argument("--n", type=integer(1), default=64, help="number of images (default 64)")
         parser.add_argument(
-            "--noise-draws", type=int, default=3, help="random-noise reconstructions per image, besides noise 0"
+            "--noise-draws", type=integer(0), default=3, help="random-noise reconstructions per image, besides noise 0"
         )
         parser.add_argument("--split", choices=["test", "train"], default="test", help="which split (default test)")
-        parser.add_argument("--per-row", type=int, default=2, help="image groups per row (default 2)")
+        parser.add_argument("--per-row", type=integer(1), default=2, help="image groups per row (default 2)")
 
     def run(self, args: argparse.Namespace) -> Result:
         inverter, data = open_run(args)

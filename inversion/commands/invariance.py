@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from infra.batches import eval_batches
+from infra.cli import integer
 from infra.errors import UserError
 
 from ..evaluation import invariance
@@ -27,9 +28,9 @@ class Invariance(Command):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_evaluator_argument(parser)
         parser.add_argument("--transforms", nargs="+", help=f"subset of: {' '.join(invariance.TRANSFORMS)}")
-        parser.add_argument("--limit", type=int, default=1000, help="test images (default 1000; 0: all)")
-        parser.add_argument("--examples", type=int, default=3, help="example rows per transform in the picture")
-        parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default 500)")
+        parser.add_argument("--limit", type=integer(0), default=1000, help="test images (default 1000; 0: all)")
+        parser.add_argument("--examples", type=integer(1), default=3, help="example rows per transform in the picture")
+        parser.add_argument("--batch-size", type=integer(1), default=500, help="images per batch (default 500)")
 
     def run(self, args: argparse.Namespace) -> Result:
         names = args.transforms or list(invariance.TRANSFORMS)
@@ -37,7 +38,7 @@ class Invariance(Command):
         if unknown:
             raise UserError(f"unknown transform {unknown[0]!r}; choose from {', '.join(invariance.TRANSFORMS)}")
         inverter, data = open_run(args)
-        evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device)
+        evaluator = load_evaluator(args.evaluator, inverter.meta["classes"], inverter.channels, inverter.device)
         reconstruct = inverter_reconstruct(inverter)
         numbers = invariance.measure(
             names,

@@ -7,6 +7,7 @@ import argparse
 import torch
 
 from infra.batches import eval_batches
+from infra.cli import integer
 
 from ..evaluation.logit_edits import DEFAULT_LEVELS, EDITS, NOTES, edit_paths, partner_indices, summarize_paths
 from ..presentation import plots
@@ -37,7 +38,7 @@ class Manipulate(Command):
             nargs="+",
             help="edit levels (defaults per edit; see inversion/evaluation/logit_edits.py)",
         )
-        parser.add_argument("--n", type=int, default=8, help="number of paths (test images)")
+        parser.add_argument("--n", type=integer(1), default=8, help="number of paths (test images)")
         add_evaluator_argument(parser, "(optional: without it the inverted classifier judges)")
 
     def output_name(self, args: argparse.Namespace) -> str:
@@ -48,7 +49,9 @@ class Manipulate(Command):
 
     def run(self, args: argparse.Namespace) -> Result:
         inverter, data = open_run(args)
-        evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device, required=False)
+        evaluator = load_evaluator(
+            args.evaluator, inverter.meta["classes"], inverter.channels, inverter.device, required=False
+        )
         judge, judge_name = (
             (evaluator, "evaluator") if evaluator is not None else (inverter.classifier, "inverted classifier")
         )

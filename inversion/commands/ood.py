@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from infra.cli import integer
+
 from ..evaluation.out_of_distribution import load_ood, score
 from ..presentation.images import group_grid
 from ..presentation.tables import metric_table
@@ -28,11 +30,13 @@ class OutOfDistribution(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--images", required=True, help="a folder of images, sklearn-digits or skimage-samples")
-        parser.add_argument("--limit", type=int, default=64, help="at most this many images (default 64)")
+        parser.add_argument("--limit", type=integer(1), default=64, help="at most this many images (default 64)")
         parser.add_argument(
-            "--noise-draws", type=int, default=2, help="random-noise reconstructions per image (default 2)"
+            "--noise-draws", type=integer(0), default=2, help="random-noise reconstructions per image (default 2)"
         )
-        parser.add_argument("--per-row", type=int, default=4, help="image groups per row in the grid (default 4)")
+        parser.add_argument(
+            "--per-row", type=integer(1), default=4, help="image groups per row in the grid (default 4)"
+        )
         add_evaluator_argument(parser, "(optional: adds the feature distance)")
 
     def title(self, args: argparse.Namespace) -> str:
@@ -46,7 +50,9 @@ class OutOfDistribution(Command):
         images, names, skipped = load_ood(args.images, inverter.resolution, inverter.channels, limit=args.limit)
         for file in skipped:
             print(f"warning: skipped unreadable image {file}", file=sys.stderr)
-        evaluator = load_evaluator(args.evaluator, inverter.channels, inverter.device, required=False)
+        evaluator = load_evaluator(
+            args.evaluator, inverter.meta["classes"], inverter.channels, inverter.device, required=False
+        )
         numbers, reconstructions = score(inverter, images, args.noise_draws, evaluator)
         groups = torch.stack([images.to(inverter.device), *reconstructions], dim=1)
         return Result({**numbers, "names": names, "skipped": skipped}, {"groups": groups})

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 
 from classifiers.attacks import default_threat, pgd_config
+from infra.cli import integer, number
 
 from ..presentation import plots
 from ..presentation.tables import table
@@ -27,9 +28,11 @@ class Confidence(ProbeCommand):
         parser.add_argument("--classifier", nargs="+", required=True, help="one or more checkpoints (standard, robust)")
         parser.add_argument("--attack", choices=["pgd"], default="pgd", help="how inputs are corrupted (default pgd)")
         parser.add_argument("--norm", choices=["linf", "l2"], help="PGD norm (default: the data set's usual)")
-        parser.add_argument("--eps", type=float, help="radius in [0, 1] pixel units (default: the data set's usual)")
-        parser.add_argument("--steps", type=int, default=20, help="PGD steps (default 20)")
-        parser.add_argument("--limit", type=int, default=1000, help="test images (default 1000)")
+        parser.add_argument(
+            "--eps", type=number(at_least=0), help="radius in [0, 1] pixel units (default: the data set's usual)"
+        )
+        parser.add_argument("--steps", type=integer(1), default=20, help="PGD steps (default 20)")
+        parser.add_argument("--limit", type=integer(1), default=1000, help="test images (default 1000)")
 
     def run(self, args: argparse.Namespace) -> Result:
         data = self.data(args)

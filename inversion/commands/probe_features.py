@@ -6,6 +6,8 @@ import argparse
 
 import torch
 
+from infra.cli import integer
+
 from ..presentation.tables import table
 from ..probes import feature_reconstruction
 from .base import Output, ProbeCommand, Result, load_checkpoints, register
@@ -23,8 +25,12 @@ class Features(ProbeCommand):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--models", nargs="+", required=True, help="classifier checkpoints")
-        parser.add_argument("--train-images", type=int, default=10000, help="images that fit the map (default 10000)")
-        parser.add_argument("--test-images", type=int, default=10000, help="images that score it (default 10000)")
+        parser.add_argument(
+            "--train-images", type=integer(2), default=10000, help="images that fit the map (default 10000)"
+        )
+        parser.add_argument(
+            "--test-images", type=integer(1), default=10000, help="images that score it (default 10000)"
+        )
 
     def run(self, args: argparse.Namespace) -> Result:
         data = self.data(args)

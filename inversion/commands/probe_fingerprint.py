@@ -7,6 +7,7 @@ import argparse
 import torch
 
 from classifiers.architectures import SMALL_CNN_FAMILIES
+from infra.cli import integer, number
 
 from ..presentation import plots
 from ..presentation.tables import table
@@ -33,10 +34,12 @@ class Fingerprint(ProbeCommand):
             help=f"a family of small CNNs trained here: {families}; or classifier checkpoints",
         )
         parser.add_argument(
-            "--epochs", type=float, default=1.0, help="training epochs of each family member (default 1)"
+            "--epochs", type=number(above=0), default=1.0, help="training epochs of each family member (default 1)"
         )
-        parser.add_argument("--train-logits", type=int, default=2000, help="training images per network for the SVM")
-        parser.add_argument("--test-logits", type=int, default=1000, help="test images per network")
+        parser.add_argument(
+            "--train-logits", type=integer(10), default=2000, help="training images per network for the SVM"
+        )
+        parser.add_argument("--test-logits", type=integer(1), default=1000, help="test images per network")
 
     def run(self, args: argparse.Namespace) -> Result:
         data = self.data(args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from infra.cli import integer, number
 from infra.errors import UserError
 
 from ..presentation.tables import table
@@ -24,16 +25,20 @@ class Novelty(ProbeCommand):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--arch", default="resnet18", help="backbone architecture (default resnet18)")
         parser.add_argument("--split", default="4,3,3", help="class counts of sets 1, 2, 3 (default 4,3,3)")
-        parser.add_argument("--width", type=int, default=16, help="backbone width (default 16)")
-        parser.add_argument("--backbone-epochs", type=float, default=2.0, help="backbone training epochs (default 2)")
+        parser.add_argument("--width", type=integer(1), default=16, help="backbone width (default 16)")
         parser.add_argument(
-            "--backbone-images", type=int, default=6000, help="set-1 images for the backbone (default 6000)"
+            "--backbone-epochs", type=number(above=0), default=2.0, help="backbone training epochs (default 2)"
         )
         parser.add_argument(
-            "--probe-images", type=int, default=2000, help="seen and novel images each to train the probe"
+            "--backbone-images", type=integer(1), default=6000, help="set-1 images for the backbone (default 6000)"
         )
-        parser.add_argument("--test-images", type=int, default=1000, help="seen and novel images each to test it")
-        parser.add_argument("--probe-epochs", type=int, default=20, help="probe training epochs (default 20)")
+        parser.add_argument(
+            "--probe-images", type=integer(1), default=2000, help="seen and novel images each to train the probe"
+        )
+        parser.add_argument(
+            "--test-images", type=integer(1), default=1000, help="seen and novel images each to test it"
+        )
+        parser.add_argument("--probe-epochs", type=integer(1), default=20, help="probe training epochs (default 20)")
 
     def run(self, args: argparse.Namespace) -> Result:
         split = tuple(int(v) for v in args.split.split(","))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from infra.cli import integer
+
 from ..presentation.images import table_grid
 from ..presentation.tables import table
 from ..probes import style_shift
@@ -24,9 +26,13 @@ class StyleShift(ProbeCommand):
         parser.add_argument(
             "--classifier", required=True, help="the classifier checkpoint whose features carry the style"
         )
-        parser.add_argument("--pairs", type=int, default=32, help="pairs per condition (intra-class, inter-class)")
-        parser.add_argument("--steps", type=int, default=150, help="Adam steps of the style transfer (default 150)")
-        parser.add_argument("--pool", type=int, default=2000, help="test images to draw pairs from")
+        parser.add_argument(
+            "--pairs", type=integer(1), default=32, help="pairs per condition (intra-class, inter-class)"
+        )
+        parser.add_argument(
+            "--steps", type=integer(1), default=150, help="Adam steps of the style transfer (default 150)"
+        )
+        parser.add_argument("--pool", type=integer(2), default=2000, help="test images to draw pairs from")
 
     def run(self, args: argparse.Namespace) -> Result:
         data = self.data(args)

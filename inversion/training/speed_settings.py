@@ -11,15 +11,14 @@ from accelerate.utils import TorchDynamoPlugin
 
 from infra.errors import UserError
 
+from ..config import COMPILE_MODES
+
 
 def switch(setting: str, key: str, cuda: bool) -> bool:
     """An auto/yes/no setting: auto means on a GPU only."""
     if setting not in ("auto", "yes", "no"):
         raise UserError(f"train.{key} must be auto, yes or no, not {setting!r}")
     return cuda if setting == "auto" else setting == "yes"
-
-
-COMPILE_MODES = ("no", "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
 def dynamo_plugin(mode: str, backend: str) -> TorchDynamoPlugin | None:

@@ -18,17 +18,18 @@ from accelerate.utils import set_seed
 
 from classifiers import load_classifier
 from infra.batches import eval_batches, training_stream
-from infra.checkpoints import TrainState, list_checkpoints, load_latest_checkpoint, save_checkpoint
+from infra.checkpoints import TrainState, list_checkpoints, load_latest_checkpoint, resume_point, save_checkpoint
 from infra.config import to_dict
 from infra.datasets import load_data
 from infra.devices import mixed_precision
 from infra.errors import UserError
-from infra.runs import RunLog, ensure_new_run
+from infra.faults import kill_here
+from infra.runs import RunLog, ensure_new_run, write_config
 
 from ..config import Config
 from ..model import build_discriminator, build_generator
 from ..presentation.images import reconstruction_grid, save_image
-from ..snapshot import SNAPSHOT, save_snapshot
+from ..snapshot import SNAPSHOT, read_snapshot_meta, save_snapshot
 from .ema import EMA
 from .hinge_loss import hinge_d_loss, hinge_g_loss
 from .logit_consistency import logit_consistency_loss
@@ -54,6 +55,8 @@ class Trainer:
             dynamo_plugin=dynamo_plugin(t.compile, t.compile_backend),
         )
         acc = self.accelerator
+        if acc.is_main_process and not resume:
+            write_config(self.run_dir, cfg)  # first: a run stopped during start-up can be started again
         self.device = acc.device
         cuda = self.device.type == "cuda"
         self.channels_last = switch(t.channels_last, "channels_last", cuda)
@@ -101,6 +104,7 @@ class Trainer:
             latest = load_latest_checkpoint(acc, self.run_dir)
             if acc.is_main_process:
                 print(f"resumed from {latest} at step {self.state.step}")
+                self.refresh_snapshot()
 
         # The fixed grid: the first test images, two fixed noise draws, the same at every step.
         n = min(t.grid_images, len(self.data.test))
@@ -208,8 +212,23 @@ class Trainer:
 
     def checkpoint(self) -> None:
         save_checkpoint(self.accelerator, self.run_dir, self.state.step, self.cfg.train.keep_checkpoints)
+        kill_here("before-snapshot", self.state.step, self.accelerator.process_index)
         if self.accelerator.is_main_process:
             save_snapshot(self.run_dir, self.ema.model, self.snapshot_meta())
+
+    def refresh_snapshot(self) -> None:
+        """After a resume: rewrite the snapshot when it is missing, unreadable, or older than the
+        checkpoint (a run killed between the two), so that it always matches the newest checkpoint."""
+        try:
+            step = read_snapshot_meta(self.run_dir).get("step")
+        except UserError:
+            step = None
+        if step != self.state.step:
+            save_snapshot(self.run_dir, self.ema.model, self.snapshot_meta())
+            print(
+                f"rewrote the snapshot at step {self.state.step} (it was "
+                f"{'missing or unreadable' if step is None else f'at step {step}'})"
+            )
 
     # ------------------------------------------------------------------ the loop
     def fit(self) -> Path:
@@ -229,6 +248,7 @@ class Trainer:
                 will_log = (step + 1) % t.log_every == 0 or step + 1 == t.max_steps
                 out = self.train_step(step, grad_norms=will_log)
                 self.state.step = step = step + 1
+                kill_here("step", step, acc.process_index)
                 finite = torch.isfinite(out["loss_real"] + out["loss_fake"] + out["g_loss"])
                 bad_step = torch.where(~finite & (bad_step < 0), torch.full_like(bad_step, step), bad_step)
 
@@ -289,6 +309,8 @@ class Trainer:
 
 def train(cfg: Config, run_dir: Path, resume: bool = False) -> Path:
     """Train (or, with `resume`, continue) the run in `run_dir`; returns `run_dir`."""
-    if not resume:
+    if resume:
+        resume_point(run_dir)  # before the data and the classifier load: a damaged checkpoint is one line at once
+    else:
         ensure_new_run(run_dir, SNAPSHOT)
     return Trainer(cfg, Path(run_dir), resume=resume).fit()

@@ -1,0 +1,337 @@
+"""Nothing a user types can crash it or lose work.
+
+- Kills: a training process is killed (SIGKILL, as by a crash or `kill -9`) at chosen points (after a
+  step, inside a checkpoint write, between a checkpoint and its snapshot, during start-up, one of two
+  processes); `--resume` must end with the same weights and snapshot as a run that was never killed.
+- Damage: each file of a checkpoint is truncated, zeroed, deleted or has one byte flipped; resuming
+  must stop with one line naming the file and the earlier checkpoint, and change nothing.
+- Bad input: a table of mistakes across train.py, classifiers.train, classifiers.evaluate and
+  evaluate.py; each must exit with code 2 and one line, with no traceback and no file changed in an
+  existing run folder.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import evaluate
+import train
+from classifiers import evaluate as evaluate_classifier
+from classifiers import train as train_classifier
+from infra.checkpoints import list_checkpoints
+from infra.faults import VARIABLE
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = str(ROOT / "configs" / "tiny.yaml")
+
+
+# One thread per process: the same reductions in every run, so weights can be compared bit for bit.
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+
+
+def _train(run_dir: Path, *args, kill_at: str | None = None, processes: int = 1) -> subprocess.CompletedProcess:
+    """train.py in a subprocess (two processes through accelerate launch), killed at `kill_at` if given."""
+    env = dict(ENV)
+    env.pop(VARIABLE, None)
+    if kill_at:
+        env[VARIABLE] = kill_at
+    where = (
+        ["--resume", str(run_dir)]
+        if "--resume" in args
+        else ["--config", TINY, f"runs_dir={run_dir.parent}", f"name={run_dir.name}"]
+    )
+    rest = [a for a in args if a != "--resume"]
+    if processes == 1:
+        command = [sys.executable, str(ROOT / "train.py"), *where, *rest]
+    else:
+        env["ACCELERATE_USE_CPU"] = "1"
+        accelerate = Path(sys.executable).parent / "accelerate"
+        command = [
+            str(accelerate),
+            "launch",
+            "--multi_gpu",
+            "--num_processes",
+            str(processes),
+            "--main_process_port",
+            "29517",
+            str(ROOT / "train.py"),
+            *where,
+            *rest,
+        ]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    """The final snapshot and the newest checkpoint's networks, EMA included."""
+    out = {f"snapshot/{k}": v for k, v in load_file(str(run_dir / "snapshot.safetensors")).items()}
+    latest = list_checkpoints(run_dir)[-1]
+    for name in ("model.safetensors", "model_1.safetensors"):
+        out.update({f"{name}/{k}": v for k, v in load_file(str(latest / name)).items()})
+    out["ema"] = torch.cat(
+        [
+            v.flatten().float()
+            for v in torch.load(latest / "custom_checkpoint_0.pkl", weights_only=True)["model"].values()
+        ]
+    )
+    return out
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    run = tmp_path_factory.mktemp("faults") / "uninterrupted"
+    done = _train(run)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return _weights(run)
+
+
+@pytest.mark.parametrize("kill_at", ["step:3", "checkpoint-write:4", "before-snapshot:4"])
+def test_a_killed_run_resumes_to_the_same_weights_and_snapshot(tmp_path, reference, kill_at):
+    run = tmp_path / "killed"
+    killed = _train(run, kill_at=kill_at)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    if kill_at == "before-snapshot:4":  # the last checkpoint is complete, the snapshot is one behind
+        assert [p.name for p in list_checkpoints(run)][-1] == "step-0000004"
+    resumed = _train(run, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert _same(_weights(run), reference)
+    if kill_at == "before-snapshot:4":
+        assert "rewrote the snapshot at step 4 (it was at step 2)" in resumed.stdout
+
+
+def test_a_run_killed_during_start_up_says_to_start_again_and_can(tmp_path, reference):
+    run = tmp_path / "early"
+    assert _train(run, kill_at="step:1").returncode == -9
+    assert (run / "config.yaml").is_file() and not list_checkpoints(run)
+    resumed = _train(run, "--resume")
+    assert resumed.returncode == 2
+    assert (
+        "never reached its first checkpoint" in resumed.stderr and f"--config {run / 'config.yaml'}" in resumed.stderr
+    )
+    again = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), "--config", str(run / "config.yaml")],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert _same(_weights(run), reference)
+
+
+def test_a_lost_snapshot_is_rewritten_on_resume(tmp_path, reference):
+    run = tmp_path / "lost"
+    assert _train(run).returncode == 0
+    (run / "snapshot.safetensors").write_bytes(b"truncated")
+    resumed = _train(run, "--resume")
+    assert resumed.returncode == 0 and "rewrote the snapshot at step 4 (it was missing or unreadable)" in resumed.stdout
+    assert _same(_weights(run), reference)
+
+
+def test_one_of_two_processes_killed_ends_the_run_and_it_resumes_exactly(tmp_path):
+    whole = tmp_path / "two"
+    assert _train(whole, processes=2).returncode == 0
+    run = tmp_path / "two-killed"
+    killed = _train(run, kill_at="step:3:1", processes=2)
+    assert killed.returncode != 0
+    resumed = _train(run, "--resume", processes=2)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert _same(_weights(run), _weights(whole))
+
+
+# ------------------------------------------------------------------ damaged checkpoints
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("damage")
+    assert train.main(["--config", TINY, f"runs_dir={root}", "name=run"]) == 0
+    return root / "run"
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+DAMAGES = {
+    "truncated": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "zeroed": lambda p: p.write_bytes(bytes(p.stat().st_size)),
+    "deleted": lambda p: p.unlink(),
+    "one flipped byte": lambda p: p.write_bytes((lambda b: b[:-7] + bytes([b[-7] ^ 0x55]) + b[-6:])(p.read_bytes())),
+}
+
+
+def test_every_damaged_checkpoint_file_is_named_in_one_line(finished_run, tmp_path, capsys):
+    latest = list_checkpoints(finished_run)[-1]
+    files = sorted(p.relative_to(latest) for p in latest.rglob("*") if p.is_file() and p.name != "COMPLETE")
+    assert len(files) >= 6  # two models, two optimisers, the random states, the EMA and the train state
+    for name in files:
+        for damage, apply in DAMAGES.items():
+            run = tmp_path / f"{name}-{damage}".replace("/", "_").replace(" ", "_")
+            shutil.copytree(finished_run, run)
+            apply(run / "checkpoints" / latest.name / name)
+            before = _hashes(run)
+            capsys.readouterr()
+            assert train.main(["--resume", str(run), "train.max_steps=6"]) == 2, (name, damage)
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and "Traceback" not in err, (name, damage, err)
+            assert f"is damaged: {name} " in err and "to resume from step-0000002" in err, (name, damage, err)
+            assert _hashes(run) == before, (name, damage)
+            shutil.rmtree(run)
+
+
+# ------------------------------------------------------------------ bad input, one line each
+def _tiny_classifier(tmp: Path) -> Path:
+    out = tmp / "classifier.safetensors"
+    assert (
+        train_classifier.main(
+            [
+                "--config",
+                str(ROOT / "configs/classifiers/tiny.yaml"),
+                f"runs_dir={tmp}",
+                "name=cls",
+                f"out={out}",
+                "data.synthetic_channels=3",
+            ]
+        )
+        == 0
+    )
+    return out
+
+
+def _five_class_evaluator(tmp: Path) -> Path:
+    from classifiers import ClassifierInfo, save_classifier
+    from classifiers.architectures import build_arch
+
+    info = ClassifierInfo(5, 3, None, [0.5] * 3, [0.5] * 3, classes=[f"class{i}" for i in range(5)])
+    return save_classifier(tmp / "five.safetensors", build_arch("vgg_small", 5, 3, width=4), "vgg_small", 4, info)
+
+
+def _bad_inputs(run: Path, classifier: Path, five: Path, tmp: Path) -> list[tuple]:
+    """(entry point, arguments, what the one line must say)."""
+    new = ["--config", TINY, f"runs_dir={tmp}", "name=fresh"]
+    resume = ["--resume", str(run)]
+    cls_new = ["--config", str(ROOT / "configs/classifiers/tiny.yaml"), f"runs_dir={tmp}", "name=freshcls"]
+    return [
+        ("train", [*new, "train.batch_size=-1"], "train.batch_size=-1 is out of range: it must be an integer >= 1"),
+        ("train", [*new, "train.batch_size=0"], "train.batch_size=0 is out of range"),
+        ("train", [*new, "train.checkpoint_every=0"], "train.checkpoint_every=0 is out of range"),
+        ("train", [*new, "train.log_every=0"], "train.log_every=0 is out of range"),
+        ("train", [*new, "train.sample_every=0"], "train.sample_every=0 is out of range"),
+        ("train", [*new, "train.num_d_steps=0"], "train.num_d_steps=0 is out of range"),
+        ("train", [*new, "train.betas=[0.0]"], "train.betas=[0.0] must have 2 items"),
+        ("train", [*new, "train.betas=[0.0, 1.5]"], "train.betas[1]=1.5 is out of range"),
+        ("train", [*new, "model.g.ch=0"], "model.g.ch=0 is out of range"),
+        ("train", [*new, "model.d.ch=-4"], "model.d.ch=-4 is out of range"),
+        ("train", [*new, "train.g_lr=0"], "train.g_lr=0.0 is out of range: it must be a number > 0"),
+        ("train", [*new, "train.d_lr=-1e-4"], "train.d_lr=-0.0001 is out of range"),
+        ("train", [*new, "train.ema_decay=1.5"], "train.ema_decay=1.5 is out of range"),
+        ("train", [*new, "train.adam_eps=0"], "train.adam_eps=0.0 is out of range"),
+        ("train", [*new, "train.max_steps=0"], "train.max_steps=0 is out of range"),
+        ("train", [*new, "train.seed=-1"], "train.seed=-1 is out of range"),
+        ("train", [*new, "train.mixed_precision=fp16"], "train.mixed_precision='fp16' is not a valid choice"),
+        ("train", [*new, "train.compile=fast"], "train.compile='fast' is not a valid choice"),
+        ("train", [*new, "train.channels_last=maybe"], "train.channels_last='maybe' is not a valid choice"),
+        ("train", [*new, "train.fused_adam=sometimes"], "train.fused_adam='sometimes' is not a valid choice"),
+        ("train", [*new, "model.logit_norm=zscore"], "model.logit_norm='zscore' is not a valid choice"),
+        ("train", [*new, "data.name=mnist"], "data.name='mnist' is not a valid choice"),
+        ("train", [*new, "data.resolution=4"], "data.resolution=4 is out of range"),
+        ("train", [*new, "data.resolution=48"], "resolution 48 is not in the architecture table"),
+        ("train", [*new, "data.synthetic_channels=2"], "data.synthetic_channels=2 is not a valid choice"),
+        ("train", [*new, "data.num_workers=-1"], "data.num_workers=-1 is out of range"),
+        ("train", [*new, "classifier.std=[0.5, 0.0, 0.5]"], "classifier.std[1]=0.0 is out of range"),
+        ("train", [*new, "classifier.name=project"], "classifier.name=project needs classifier.checkpoint=PATH"),
+        ("train", [*new, "classifier.name=nonsense"], "unknown classifier 'nonsense'"),
+        ("train", [*new, "train.max_stepz=3"], "unknown config key train.max_stepz; valid keys here"),
+        ("train", [*new, "train.max_steps=many"], "train.max_steps: Value 'many' of type 'str' could not be converted"),
+        ("train", [*new, "train.max_steps"], "is not of the form key=value"),
+        ("train", ["--config", TINY, "name=../escape"], "name='../escape' must be a single folder name"),
+        ("train", ["--config", TINY, "name=/tmp/x"], "name='/tmp/x' must be a single folder name"),
+        ("train", ["--config", str(tmp / "missing.yaml")], "does not exist"),
+        ("train", [], "give --config <file>.yaml for a new run"),
+        ("train", ["--resume", str(tmp / "nowhere")], "is not a run folder (no config.yaml)"),
+        ("train", [*resume, "model.d.ch=8"], "cannot resume with a changed model"),
+        ("train", [*resume, "data.name=fashion-mnist"], "cannot resume with a changed model, classifier or data"),
+        ("train", ["--config", TINY, f"runs_dir={run.parent}", f"name={run.name}"], "already holds a run"),
+        ("train", ["--bogus-flag"], "unrecognized arguments: --bogus-flag"),
+        ("classifiers.train", [*cls_new, "lr=0"], "lr=0.0 is out of range"),
+        ("classifiers.train", [*cls_new, "batch_size=0"], "batch_size=0 is out of range"),
+        ("classifiers.train", [*cls_new, "epochs=0"], "epochs=0.0 is out of range"),
+        ("classifiers.train", [*cls_new, "adversarial.norm=l3"], "adversarial.norm='l3' is not a valid choice"),
+        ("classifiers.train", [*cls_new, "adversarial.steps=0"], "adversarial.steps=0 is out of range"),
+        ("classifiers.train", [*cls_new, "adversarial.clean_weight=2"], "adversarial.clean_weight=2.0 is out of range"),
+        ("classifiers.train", [*cls_new, "arch=resnet9000"], "unknown arch 'resnet9000'"),
+        ("classifiers.train", [*cls_new, "name=a/b"], "name='a/b' must be a single folder name"),
+        ("classifiers.train", ["--resume", str(run)], "is not a config of this trainer's runs (unknown config key"),
+        ("classifiers.evaluate", [str(classifier), "--steps", "0"], "argument --steps: must be an integer >= 1"),
+        ("classifiers.evaluate", [str(classifier), "--eps", "-0.1"], "argument --eps: must be a number >= 0"),
+        ("classifiers.evaluate", [str(classifier), "--samples", "-5"], "argument --samples: must be an integer >= 0"),
+        ("classifiers.evaluate", [str(classifier), "--batch-size", "0"], "argument --batch-size"),
+        ("classifiers.evaluate", [str(tmp / "none.safetensors")], "does not exist"),
+        ("classifiers.evaluate", [TINY], "cannot be read"),
+        ("evaluate", ["grid", "--run", str(run), "--n", "0"], "argument --n: must be an integer >= 1"),
+        ("evaluate", ["grid", "--run", str(run), "--n", "many"], "argument --n: must be an integer >= 1, not 'many'"),
+        ("evaluate", ["grid", "--run", str(tmp / "nowhere")], "no inverter snapshot at"),
+        ("evaluate", ["fidelity", "--run", str(run)], "--evaluator PATH is required"),
+        ("evaluate", ["fidelity", "--run", str(run), "--evaluator", str(five)], "has 5 classes but the data has 10"),
+        (
+            "evaluate",
+            ["fidelity", "--run", str(run), "--evaluator", str(classifier), "--candidates", "1"],
+            "argument --candidates: must be an integer >= 2",
+        ),
+        ("evaluate", ["manipulate", "--run", str(run), "--edit", "bogus"], "argument --edit: invalid choice"),
+        (
+            "evaluate",
+            ["invariance", "--run", str(run), "--evaluator", str(classifier), "--transforms", "twirl"],
+            "unknown transform 'twirl'",
+        ),
+        (
+            "evaluate",
+            ["adversarial", "--run", str(run), "--evaluator", str(classifier), "--steps", "0"],
+            "argument --steps",
+        ),
+        ("evaluate", ["ood", "--run", str(run), "--images", str(tmp / "nowhere")], "not a folder, sklearn-digits"),
+        ("evaluate", ["baseline", "decoder", "--classifier", str(classifier), "--lr", "0"], "argument --lr"),
+        ("evaluate", ["report", "--runs", str(tmp / "nowhere")], "does not exist"),
+        ("evaluate", ["probe", "novelty", "--split", "4,3", "--data", "synthetic"], "--split takes three class counts"),
+        ("evaluate", ["unknown-command"], "invalid choice: 'unknown-command'"),
+    ]
+
+
+MAINS = {
+    "train": train.main,
+    "classifiers.train": train_classifier.main,
+    "classifiers.evaluate": evaluate_classifier.main,
+    "evaluate": evaluate.main,
+}
+
+
+def test_bad_input_is_one_line_and_changes_nothing(finished_run, tmp_path, capsys):
+    classifier = _tiny_classifier(tmp_path)
+    five = _five_class_evaluator(tmp_path)
+    before = _hashes(finished_run)
+    cases = _bad_inputs(finished_run, classifier, five, tmp_path)
+    assert len(cases) >= 40
+    capsys.readouterr()
+    for entry, argv, expected in cases:
+        try:
+            code = MAINS[entry](argv)
+        except SystemExit as exit_:  # argparse's errors
+            code = exit_.code
+        err = capsys.readouterr().err
+        assert code == 2, (entry, argv[-2:], err[-300:])
+        assert err.count("\n") == 1 and "Traceback" not in err, (entry, argv, err)
+        assert expected in err, (entry, argv, err)
+    assert _hashes(finished_run) == before
