@@ -81,9 +81,17 @@ def worker(mode: str, batch: int, iters: int, warmup: int, ch: int, d_steps: int
             trainer.train_step(step)
         sync()
         warmup_s = time.perf_counter() - start
+        # The timed steps run with CUDA's sync debug mode at "error": a step that waits for the GPU
+        # anywhere (a .item(), a copy from pageable host memory) raises instead of being timed.
         start = time.perf_counter()
-        for step in range(iters):
-            trainer.train_step(warmup + step)
+        if trainer.device.type == "cuda":
+            torch.cuda.set_sync_debug_mode("error")
+        try:
+            for step in range(iters):
+                trainer.train_step(warmup + step)
+        finally:
+            if trainer.device.type == "cuda":
+                torch.cuda.set_sync_debug_mode("default")
         sync()
         seconds = time.perf_counter() - start
         with torch.compiler.set_stance("force_eager"), FlopCounterMode(display=False) as counter:

@@ -59,16 +59,26 @@ class BatchStream:
         usable = self.batches_per_epoch * self.batch_size * self.world
         return perm[:usable][self.rank :: self.world].view(self.batches_per_epoch, self.batch_size)
 
+    def _flips(self, first: int) -> torch.Tensor:
+        """The flip of every image of batches `first` ... of this epoch, each batch's drawn from a
+        generator seeded by (seed, epoch, batch, rank), so a resumed run flips the same images."""
+        masks = []
+        for batch in range(first, self.batches_per_epoch):
+            g = torch.Generator().manual_seed(
+                (((self.seed * 1_000_003 + self.epoch) * 1_000_003 + batch) * 64 + self.rank) % 2**63
+            )
+            masks.append(torch.rand(self.batch_size, generator=g) < 0.5)
+        return torch.stack(masks)
+
     def _start_epoch(self):
         batches = self._epoch_batches()[self.batch :]
+        # The epoch's indices and flips go to the device once, at its start: a training step then only
+        # slices tensors already there, with no synchronising copy from host memory per batch.
+        flips = self._flips(self.batch).to(self.device) if self.hflip else [None] * len(batches)
         if isinstance(self.dataset, TensorImages):
-            return (
-                (
-                    self.dataset.images[idx.to(self.dataset.images.device)],
-                    self.dataset.labels[idx.to(self.dataset.labels.device)],
-                )
-                for idx in batches
-            )
+            images, labels = self.dataset.images, self.dataset.labels
+            batches = batches.to(images.device)
+            return ((images[idx], labels[idx], flip) for idx, flip in zip(batches, flips))
         loader = DataLoader(
             self.dataset,
             batch_sampler=batches.tolist(),
@@ -76,7 +86,7 @@ class BatchStream:
             pin_memory=self.device.type == "cuda",
             persistent_workers=False,
         )
-        return iter(loader)
+        return ((images, labels, flip) for (images, labels), flip in zip(loader, flips))
 
     def __iter__(self):
         return self
@@ -86,14 +96,10 @@ class BatchStream:
             self.epoch, self.batch, self._iter = self.epoch + 1, 0, None
         if self._iter is None:
             self._iter = self._start_epoch()
-        images, labels = next(self._iter)
+        images, labels, flip = next(self._iter)
         images = to_model_range(images.to(self.device, non_blocking=True))
         labels = labels.to(self.device, non_blocking=True)
-        if self.hflip:
-            g = torch.Generator().manual_seed(
-                (((self.seed * 1_000_003 + self.epoch) * 1_000_003 + self.batch) * 64 + self.rank) % 2**63
-            )
-            flip = (torch.rand(images.shape[0], generator=g) < 0.5).to(self.device)
+        if flip is not None:
             images = torch.where(flip[:, None, None, None], images.flip(-1), images)
         self.batch += 1
         return images, labels

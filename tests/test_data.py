@@ -139,3 +139,26 @@ def test_missing_cifar_says_how_to_get_it(monkeypatch):
     monkeypatch.setattr(torchvision.datasets, "CIFAR100", Missing)
     with pytest.raises(data_module.UserError, match="not found under data .*set data.root"):
         load_data(DataConfig(name="cifar100", download=False))
+
+
+def test_a_batch_copies_nothing_from_the_host_once_its_epoch_has_started(monkeypatch):
+    """The CPU side of the GPU's sync check: a training step only slices tensors already on the device.
+    The "device" here is PyTorch's meta device, so every copy from the host is visible as a .to()."""
+    images = torch.zeros(64, 1, 8, 8, dtype=torch.uint8, device="meta")
+    stream = BatchStream(
+        TensorImages(images, torch.zeros(64, dtype=torch.long, device="meta")), batch_size=8, device="meta", hflip=True
+    )
+    copies = []
+    to = torch.Tensor.to
+
+    def counting_to(self, *args, **kwargs):
+        out = to(self, *args, **kwargs)
+        if self.device.type == "cpu" and out.device.type == "meta":
+            copies.append(tuple(self.shape))
+        return out
+
+    monkeypatch.setattr(torch.Tensor, "to", counting_to)
+    for _ in range(2 * stream.batches_per_epoch):  # two epochs of 8 batches
+        x, y = next(stream)
+        assert x.device.type == "meta" and x.shape == (8, 1, 8, 8)
+    assert len(copies) == 2 * 2  # per epoch: its indices and its flips, once
