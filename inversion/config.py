@@ -76,6 +76,8 @@ class TrainConfig:
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3  # 0 keeps them all
     grid_images: int = 16  # test images in the fixed sample grid
+    standing_samples: int = 1024  # training images whose logits measure the EMA generator's batch-norm
+    # statistics before each snapshot and grid (standing statistics); 0 keeps the live generator's
 
     LIMITS: ClassVar[dict] = {
         "max_steps": at_least(1),
@@ -99,6 +101,7 @@ class TrainConfig:
         "checkpoint_every": at_least(1),
         "keep_checkpoints": at_least(0),
         "grid_images": at_least(1),
+        "standing_samples": at_least(0),
     }
 
 

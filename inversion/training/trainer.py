@@ -35,6 +35,7 @@ from .hinge_loss import hinge_d_loss, hinge_g_loss
 from .logit_consistency import logit_consistency_loss
 from .logit_statistics import measure_logit_statistics
 from .speed_settings import dynamo_plugin, switch
+from .standing_statistics import with_standing_statistics
 
 
 def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
@@ -100,17 +101,40 @@ class Trainer:
         self.G, self.D, self.opt_g, self.opt_d = acc.prepare(G, D, opt_g, opt_d)
         acc.register_for_checkpointing(self.ema, self.state)
 
+        # The fixed grid: the first test images, two fixed noise draws, the same at every step.
+        n = min(t.grid_images, len(self.data.test))
+        self.grid_images, _ = next(eval_batches(self.data.test, n, self.device))
+        g = torch.Generator().manual_seed(t.seed)
+        self.grid_noise = [torch.randn(n, cfg.model.g.dim_noise, generator=g).to(self.device) for _ in range(2)]
+        self.standing_logits = self._standing_logits()
+
         if resume:
             latest = load_latest_checkpoint(acc, self.run_dir)
             if acc.is_main_process:
                 print(f"resumed from {latest} at step {self.state.step}")
                 self.refresh_snapshot()
 
-        # The fixed grid: the first test images, two fixed noise draws, the same at every step.
-        n = min(t.grid_images, len(self.data.test))
-        self.grid_images, _ = next(eval_batches(self.data.test, n, self.device))
-        g = torch.Generator().manual_seed(t.seed)
-        self.grid_noise = [torch.randn(n, cfg.model.g.dim_noise, generator=g).to(self.device) for _ in range(2)]
+    @torch.no_grad()
+    def _standing_logits(self) -> torch.Tensor | None:
+        """The classifier's logits of a fixed sample of training images (the same in every run with
+        this seed), over which the EMA generator's batch-norm statistics are measured."""
+        t = self.cfg.train
+        if t.standing_samples == 0:
+            return None
+        dataset = self.stream.dataset
+        n = min(t.standing_samples, len(dataset))
+        indices = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(t.seed + 7))[:n]
+        return torch.cat([self.classifier(x).float() for x, _ in eval_batches(dataset, 256, self.device, indices)])
+
+    def inference_generator(self) -> torch.nn.Module:
+        """The EMA generator as snapshots and grids use it: with standing statistics (its own batch-norm
+        statistics), unless train.standing_samples is 0."""
+        if self.standing_logits is None:
+            return self.ema.model
+        t = self.cfg.train
+        return with_standing_statistics(
+            self.ema.model, self.standing_logits, self.cfg.model.g.dim_noise, t.batch_size, seed=t.seed
+        )
 
     # ------------------------------------------------------------------ one step
     def _d_step(self):
@@ -186,7 +210,7 @@ class Trainer:
     # ------------------------------------------------------------------ outputs
     @torch.no_grad()
     def write_grid(self, step: int, log: RunLog) -> Path:
-        G = self.ema.model
+        G = self.inference_generator()
         with self.accelerator.autocast():
             logits = self.classifier(self.grid_images).float()
             recons = [G(noise, logits).float() for noise in self.grid_noise]
@@ -214,7 +238,7 @@ class Trainer:
         save_checkpoint(self.accelerator, self.run_dir, self.state.step, self.cfg.train.keep_checkpoints)
         kill_here("before-snapshot", self.state.step, self.accelerator.process_index)
         if self.accelerator.is_main_process:
-            save_snapshot(self.run_dir, self.ema.model, self.snapshot_meta())
+            save_snapshot(self.run_dir, self.inference_generator(), self.snapshot_meta())
 
     def refresh_snapshot(self) -> None:
         """After a resume: rewrite the snapshot when it is missing, unreadable, or older than the
@@ -224,7 +248,7 @@ class Trainer:
         except UserError:
             step = None
         if step != self.state.step:
-            save_snapshot(self.run_dir, self.ema.model, self.snapshot_meta())
+            save_snapshot(self.run_dir, self.inference_generator(), self.snapshot_meta())
             print(
                 f"rewrote the snapshot at step {self.state.step} (it was "
                 f"{'missing or unreadable' if step is None else f'at step {step}'})"
