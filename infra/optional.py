@@ -22,6 +22,7 @@ PACKAGES = {
     "matplotlib": ("matplotlib", "eval"),
     "skimage": ("scikit-image", "eval"),
     "sklearn": ("scikit-learn", "eval"),
+    "prdc": ("prdc", "eval"),
     "timm": ("timm", "timm"),
 }
 

@@ -84,9 +84,19 @@ def test_fidelity_table(tiny):
         "logit_cosine",
         "fid[logit-inversion-evaluator]",
         "diversity",
+        "evaluator_top5_recon",
+        "knn_distance",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
     ):
         assert key in fid and fid[key] == fid[key], key
     assert fid["lpips"] is None and fid["fid[inception-v3]"] is None
+    assert fid["evaluator_top5_recon"] >= fid["evaluator_acc_recon"]
+    low, high = fid["id_top1_ci"]
+    assert low <= fid["id_top1"] <= high and fid["psnr_ci"][0] <= fid["psnr"] <= fid["psnr_ci"][1]
+    assert f"| {fid['id_top1']:.1%} [{low:.1%}, {high:.1%}] |" in (out / "fidelity.md").read_text()
     assert "| LPIPS (AlexNet) | ↓ | unavailable |" in (out / "fidelity.md").read_text()
 
 

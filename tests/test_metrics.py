@@ -53,30 +53,96 @@ def _evaluator_file(tmp_path, width=16, channels=3):
     return save_classifier(tmp_path / "evaluator.safetensors", model, "vgg_small", width, info)
 
 
-def test_fid_is_zero_for_identical_sets_and_the_extractor_registers_once(tmp_path):
+def _frechet(a: torch.Tensor, b: torch.Tensor) -> float:
+    """The Frechet distance of two Gaussians fitted to feature sets, written out with scipy (independent of
+    torch-fidelity): |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))."""
+    import numpy as np
+    import scipy.linalg
+
+    a, b = a.double().numpy(), b.double().numpy()
+    sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = scipy.linalg.sqrtm(sa @ sb).real
+    return float(((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(sa + sb - 2 * root))
+
+
+def test_fid_equals_the_frechet_distance_of_the_evaluators_features(tmp_path):
     from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
+    from classifiers import ClassifierConfig, load_classifier
     from inversion.evaluation.realism import EXTRACTOR, fid_kid, register
 
-    path = _evaluator_file(tmp_path)
+    path = _evaluator_file(tmp_path)  # 64 feature dimensions: FID needs at least 128 images
     register()
     register()  # idempotent
     assert EXTRACTOR in FEATURE_EXTRACTORS_REGISTRY
     torch.manual_seed(0)
-    x = torch.rand(40, 3, 32, 32) * 2 - 1
-    same = fid_kid(x, x, path, kid_subset_size=20)
-    other = fid_kid(x, torch.rand(40, 3, 32, 32) * 0.2 - 1, path, kid_subset_size=20)
-    assert abs(same[f"fid[{EXTRACTOR}]"]) < 1e-6
-    assert other[f"fid[{EXTRACTOR}]"] > 1000 * max(abs(same[f"fid[{EXTRACTOR}]"]), 1e-9)
+    # Images already on the uint8 grid, so torch-fidelity's conversion loses nothing.
+    x = torch.randint(0, 256, (160, 3, 32, 32)).float() / 127.5 - 1
+    y = (torch.randint(0, 128, (160, 3, 32, 32)).float() / 127.5 - 1).clamp(-1, 1)
+    evaluator = load_classifier(ClassifierConfig(name="project", checkpoint=str(path)), data_channels=3)
+    with torch.no_grad():
+        expected = _frechet(evaluator.features(x), evaluator.features(y))
+    same, other = fid_kid(x, x, path, evaluator_dims=64), fid_kid(x, y, path, evaluator_dims=64)
+    assert abs(same[f"fid[{EXTRACTOR}]"]) < 1e-3
+    assert other[f"fid[{EXTRACTOR}]"] == pytest.approx(expected, rel=1e-3)
     assert same["fid[inception-v3]"] is None  # no Inception weights here: unavailable, not a stand-in
+    few = fid_kid(x[:100], y[:100], path, evaluator_dims=64)  # 100 < 2 x 64: not reported, and says why
+    assert few[f"fid[{EXTRACTOR}]"] == "not reported: 100 images < 2 x 64 feature dimensions"
 
 
 def test_fid_handles_grey_images(tmp_path):
     from inversion.evaluation.realism import EXTRACTOR, fid_kid
 
-    path = _evaluator_file(tmp_path, channels=1)
-    x = torch.rand(20, 1, 32, 32) * 2 - 1
-    assert abs(fid_kid(x, x, path, kid_subset_size=10)[f"fid[{EXTRACTOR}]"]) < 1e-6
+    path = _evaluator_file(tmp_path, width=4, channels=1)  # 16 feature dimensions
+    x = torch.randint(0, 256, (40, 1, 32, 32)).float() / 127.5 - 1
+    assert abs(fid_kid(x, x, path, evaluator_dims=16)[f"fid[{EXTRACTOR}]"]) < 1e-3
+
+
+def test_identification_counts_ties_against_the_reconstruction():
+    collapsed = torch.ones(1000, 8)  # features that cannot tell images apart: every source ties
+    result = identification(collapsed, collapsed, candidates=100)
+    assert result["top1"] == 0.0 and result["top5"] == 0.0  # counting only strictly nearer sources gives 100%
+    f = torch.eye(100)
+    recon = f.clone()
+    recon[0] = (f[0] + f[1]) / 2  # exactly between its own source and source 1: a tie, not a hit
+    hits = identification(recon, f, candidates=100)["hits_top1"]
+    assert not hits[torch.randperm(100, generator=torch.Generator().manual_seed(0)) == 0].any()
+    assert int(hits.sum()) == 99
+
+
+def test_table_psnr_is_the_psnr_of_the_mean_mse():
+    from inversion.evaluation.fidelity import psnr_of_mean
+
+    mse = torch.tensor([0.0, 0.02, 0.01, 0.01])  # one exact match; mean MSE 0.01: 20 dB
+    value, (low, high) = psnr_of_mean(mse)
+    assert value == pytest.approx(20.0) and low <= 20.0 <= high and math.isfinite(low)
+    assert metrics.psnr_from_mse(0.0) == float("inf")
+
+
+def test_knn_distance_is_to_the_nearest_real_image_of_the_own_class():
+    from inversion.evaluation.model_inversion_metrics import knn_distances
+
+    reference = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 3.0]])
+    reference_labels = torch.tensor([0, 1, 1])
+    recon = torch.tensor([[0.0, 4.0], [0.0, 4.0]])
+    labels = torch.tensor([0, 1])
+    # Class 0's only image is 4 away; class 1's nearest is (0, 3), 1 away (another class's nearer image
+    # must not count).
+    torch.testing.assert_close(knn_distances(recon, labels, reference, reference_labels), torch.tensor([4.0, 1.0]))
+
+
+def test_precision_recall_density_coverage_known_answers():
+    from inversion.evaluation.model_inversion_metrics import precision_recall_density_coverage
+
+    torch.manual_seed(0)
+    real = torch.randn(300, 8)
+    same = precision_recall_density_coverage(real, real.clone())
+    # Each real image's 5-NN ball (strict) holds itself and 4 neighbours: density exactly 1.
+    assert same == pytest.approx({"precision": 1.0, "recall": 1.0, "density": 1.0, "coverage": 1.0})
+    far = precision_recall_density_coverage(real, real + 100)
+    assert far == {"precision": 0.0, "recall": 0.0, "density": 0.0, "coverage": 0.0}
+    half = precision_recall_density_coverage(real, torch.cat([real[:150], real[:150] + 100]))
+    assert half["precision"] == pytest.approx(0.5)  # half the reconstructions lie among real images
 
 
 def test_lpips_plumbing_with_a_random_backbone_file(tmp_path):
@@ -93,3 +159,14 @@ def test_lpips_plumbing_with_a_random_backbone_file(tmp_path):
     x = torch.rand(2, 1, 32, 32) * 2 - 1
     assert torch.equal(lpips_distance(model, x, x), torch.zeros(2))
     assert (lpips_distance(model, x, -x) > 0).all()
+
+
+def test_bootstrap_interval_known_answers():
+    from inversion.evaluation.intervals import bootstrap_interval
+
+    assert bootstrap_interval(torch.full((500,), 3.0)) == [3.0, 3.0]  # no spread, no interval
+    coin = (torch.arange(10000) % 2).float()  # a mean of 0.5 over 10,000 images
+    low, high = bootstrap_interval(coin)
+    # The normal approximation's half-width is 1.96 * 0.5 / sqrt(10000) = 0.0098.
+    assert low < 0.5 < high and abs((high - low) / 2 - 0.0098) < 0.0015
+    assert bootstrap_interval(coin) == [low, high]  # seeded

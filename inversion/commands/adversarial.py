@@ -69,7 +69,14 @@ class Adversarial(Command):
             device=inverter.device,
             desc="subsets",
         )
-        subsets = fidelity_columns(collected, args, correctness_masks(collected.labels, collected.classifier_pred))
+        subsets = fidelity_columns(
+            collected,
+            args,
+            correctness_masks(collected.labels, collected.classifier_pred),
+            evaluator=evaluator,
+            data=data,
+            device=inverter.device,
+        )
         return Result(
             {"attacks": summary, "attack": dataclasses.asdict(attack), "subsets": subsets}, {"examples": examples}
         )

@@ -32,7 +32,7 @@ from infra.datasets import DataConfig, ImageData, load_data
 from infra.devices import default_device
 from infra.errors import UserError
 
-from ..evaluation.fidelity import Collected, summarize
+from ..evaluation.fidelity import Collected, reference_features, summarize
 from ..inverter import Inverter, find_classifier
 from ..presentation.images import save_image
 from ..snapshot import SNAPSHOT, read_snapshot_meta, snapshot_file
@@ -160,6 +160,13 @@ def add_fidelity_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--inception-weights", help="torch-fidelity Inception-v3 weights for Inception FID (optional)")
     parser.add_argument("--no-realism", action="store_true", help="skip FID/KID")
+    parser.add_argument(
+        "--reference-images",
+        type=integer(0),
+        default=10000,
+        help="real training images the KNN distance and precision/recall/density/coverage compare "
+        "reconstructions with (default 10000; 0 skips these measures)",
+    )
 
 
 # ------------------------------------------------------------------ loading
@@ -258,9 +265,16 @@ def first_indices(n_total: int, limit: int | None) -> torch.Tensor:
     return torch.arange(n_total if not limit else min(limit, n_total))
 
 
-def fidelity_columns(collected: Collected, args: argparse.Namespace, masks: dict | None = None) -> dict[str, dict]:
-    """The fidelity table's numbers for all images (or each named subset), with the command's settings."""
+def fidelity_columns(
+    collected: Collected, args: argparse.Namespace, masks: dict | None = None, evaluator=None, data=None, device="cpu"
+) -> dict[str, dict]:
+    """The fidelity table's numbers for all images (or each named subset), with the command's settings;
+    with the evaluator and the data, the model-inversion measures against `--reference-images` real
+    training images too."""
     masks = masks or {"all": None}
+    reference = None
+    if args.reference_images and evaluator is not None and data is not None:
+        reference = reference_features(evaluator, data.train, args.reference_images, device, args.batch_size)
     return {
         name: summarize(
             collected,
@@ -269,6 +283,7 @@ def fidelity_columns(collected: Collected, args: argparse.Namespace, masks: dict
             evaluator_checkpoint=args.evaluator,
             inception_weights=args.inception_weights,
             realism=not args.no_realism,
+            reference=reference,
         )
         for name, mask in masks.items()
     }

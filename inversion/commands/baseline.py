@@ -136,7 +136,7 @@ class Optimization(_Baseline):
             device=device,
             desc="optimize",
         )
-        columns = fidelity_columns(collected, args)
+        columns = fidelity_columns(collected, args, evaluator=evaluator, data=data, device=device)
         seconds = time.perf_counter() - start
         x, labels = next(eval_batches(data.test, min(16, len(data.test)), device))
         logits = classifier(x).float()

@@ -54,7 +54,7 @@ class Fidelity(Command):
             lpips_model=lpips,
             device=inverter.device,
         )
-        columns = fidelity_columns(collected, args)
+        columns = fidelity_columns(collected, args, evaluator=evaluator, data=data, device=inverter.device)
         seconds = time.perf_counter() - start
         return Result({"fidelity": columns["all"], "seconds": seconds, "device": str(inverter.device)})
 

@@ -6,15 +6,23 @@ classified, say). Definitions: `metrics.py` (pixel, feature distance, diversity,
 `identification.py`, `perceptual.py` (LPIPS), `realism.py` (FID, KID). The Markdown table is
 `inversion.presentation.tables.fidelity_table`. Columns:
 
-- pixel: `mse`, `psnr`, `ssim` at noise = 0, and `*_noise_mean`, the same averaged over K draws;
+- pixel: `mse`, `ssim` at noise = 0 (means of per-image values), `psnr` (the PSNR of the mean MSE,
+  10 log10(1 / mean MSE): one image that matches exactly cannot make it infinite), and
+  `*_noise_mean`, the same over K noise draws;
 - perceptual: `feature_distance` (evaluator features, relative L2), `lpips` (None when unavailable);
 - identification: `id_top1`, `id_top5` among `id_candidates` sources, with their chance levels;
-- semantics: `evaluator_acc_recon` (evaluator top-1 on reconstructions vs true labels),
+- semantics: `evaluator_acc_recon` and `evaluator_top5_recon` (the evaluator's top-1 and top-5 on
+  reconstructions against the true labels: the model-inversion field's attack accuracy),
   `evaluator_acc_original`, `top1_agreement` (the inverted classifier's top-1 on x vs on x_hat),
   `logit_cosine` (cosine of phi(x) and phi(x_hat));
+- the model-inversion field's measures against a reference set of real training images
+  (`model_inversion_metrics.py`): `knn_distance`, `precision`, `recall`, `density`, `coverage`;
 - realism: `fid[...]`, `kid[...]` per feature extractor (reconstructions at noise = 0 vs the
-  source images);
+  source images), reported only on at least twice as many images as the features have dimensions
+  (a covariance of fewer samples than that is too noisy to read); else a string saying why;
 - diversity: `diversity`, the RMS pixel difference between noise draws of the same logits.
+
+The main numbers carry a 95% bootstrap interval over images (`<name>_ci`, `intervals.py`).
 """
 
 from __future__ import annotations
@@ -31,8 +39,20 @@ from infra.progress import progress
 
 from . import metrics
 from .identification import identification
+from .intervals import bootstrap_interval
+from .model_inversion_metrics import knn_distances, precision_recall_density_coverage
 from .perceptual import lpips_distance
 from .realism import fid_kid
+
+# The per-image metrics that get a 95% bootstrap interval (`<name>_ci`) beside identification's and PSNR's.
+INTERVALS = (
+    "ssim",
+    "feature_distance",
+    "evaluator_acc_recon",
+    "evaluator_top5_recon",
+    "top1_agreement",
+    "knn_distance",
+)
 
 # reconstruct(logits, noise, seed) -> images in [-1, 1]; noise is "zero" or "random"
 Reconstruct = Callable[[torch.Tensor, str, int], torch.Tensor]
@@ -77,17 +97,17 @@ def collect(
         recon = reconstruct(logits, "zero", 0)
         draws = [reconstruct(logits, "random", 1000 + k) for k in range(noise_draws)]
         add("mse", metrics.mse(x, recon))
-        add("psnr", metrics.psnr(x, recon))
         add("ssim", metrics.ssim(x, recon))
         if draws:
             add("mse_noise_mean", torch.stack([metrics.mse(x, d) for d in draws]).mean(0))
-            add("psnr_noise_mean", torch.stack([metrics.psnr(x, d) for d in draws]).mean(0))
             add("ssim_noise_mean", torch.stack([metrics.ssim(x, d) for d in draws]).mean(0))
         if len(draws) >= 2:
             add("diversity", metrics.diversity(draws))
         f_src, f_rec = evaluator.features(x).float(), evaluator.features(recon).float()
         add("feature_distance", metrics.relative_feature_distance(f_src, f_rec))
-        add("evaluator_acc_recon", evaluator(recon).argmax(1) == labels)
+        judged = evaluator(recon).float()
+        add("evaluator_acc_recon", judged.argmax(1) == labels)
+        add("evaluator_top5_recon", (judged.topk(min(5, judged.shape[1]), dim=1).indices == labels[:, None]).any(1))
         add("evaluator_acc_original", evaluator(x).argmax(1) == labels)
         recon_logits = classifier(recon).float()
         add("top1_agreement", recon_logits.argmax(1) == logits.argmax(1))
@@ -111,6 +131,26 @@ def collect(
     )
 
 
+def psnr_of_mean(mse: torch.Tensor) -> tuple[float, list[float]]:
+    """10 log10(1 / mean MSE) and its 95% interval (the bootstrap interval of the mean MSE, mapped)."""
+    low, high = bootstrap_interval(mse)
+    return metrics.psnr_from_mse(float(mse.mean())), [metrics.psnr_from_mse(high), metrics.psnr_from_mse(low)]
+
+
+@torch.no_grad()
+def reference_features(
+    evaluator, dataset, limit: int, device, batch_size: int = 500
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Evaluator features and labels of (up to) `limit` images of `dataset`, a fixed random sample:
+    the real images the model-inversion measures compare reconstructions with."""
+    picks = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:limit]
+    feats, labels = [], []
+    for x, y in eval_batches(dataset, batch_size, device, indices=picks):
+        feats.append(evaluator.features(x).float().cpu())
+        labels.append(y.cpu())
+    return torch.cat(feats), torch.cat(labels)
+
+
 def summarize(
     c: Collected,
     mask: torch.Tensor | None = None,
@@ -118,28 +158,49 @@ def summarize(
     evaluator_checkpoint=None,
     inception_weights=None,
     realism: bool = True,
+    reference: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> dict:
-    """The table's numbers over all collected images, or those where `mask` is true."""
+    """The table's numbers over all collected images, or those where `mask` is true; `reference` (real
+    images' evaluator features and labels) adds the model-inversion measures."""
     mask = torch.ones(len(c.labels), dtype=torch.bool) if mask is None else mask
     n = int(mask.sum())
     out: dict = {"images": n}
     if n == 0:
         return out
     for name, v in c.values.items():
-        out[name] = float(v[mask].mean())  # a PSNR of identical images is inf, and so is any mean over it
+        out[name] = float(v[mask].mean())
+        if name in INTERVALS:
+            out[f"{name}_ci"] = bootstrap_interval(v[mask].float())
+    out["psnr"], out["psnr_ci"] = psnr_of_mean(c.values["mse"][mask])
+    if "mse_noise_mean" in c.values:
+        out["psnr_noise_mean"], _ = psnr_of_mean(c.values["mse_noise_mean"][mask])
     out.setdefault("lpips", None)
     ident = identification(c.f_recon[mask], c.f_source[mask], candidates=candidates)
     out.update(
         {
             "id_top1": ident["top1"],
+            "id_top1_ci": bootstrap_interval(ident["hits_top1"].float()),
             "id_top5": ident["top5"],
+            "id_top5_ci": bootstrap_interval(ident["hits_top5"].float()),
             "id_chance_top1": ident["chance_top1"],
             "id_chance_top5": ident["chance_top5"],
             "id_candidates": ident["candidates"],
         }
     )
-    if realism and evaluator_checkpoint is not None and n >= 2:
-        out.update(fid_kid(c.recons[mask], c.originals[mask], evaluator_checkpoint, inception_weights))
+    if reference is not None:
+        knn = knn_distances(c.f_recon[mask], c.labels[mask], *reference)
+        out["knn_distance"], out["knn_distance_ci"] = float(knn.mean()), bootstrap_interval(knn)
+        out.update(precision_recall_density_coverage(reference[0], c.f_recon[mask]))
+    if realism and evaluator_checkpoint is not None:
+        out.update(
+            fid_kid(
+                c.recons[mask],
+                c.originals[mask],
+                evaluator_checkpoint,
+                evaluator_dims=c.f_source.shape[1],
+                inception_weights=inception_weights,
+            )
+        )
     return out
 
 

@@ -5,8 +5,8 @@ per-image values (or one number where the metric is a set statistic), so callers
 any subset.
 
 - mse(x, y): mean over pixels and channels of (x - y)^2, in [0, 1] units, per image.
-- psnr(x, y): 10 * log10(1 / mse), per image (inf for identical images); tables report the mean of
-  the per-image values.
+- psnr(x, y): 10 * log10(1 / mse), per image (inf for identical images); tables report the PSNR of
+  the mean MSE (`psnr_from_mse`), which one exact match cannot make infinite.
 - ssim(x, y): structural similarity (Wang et al. 2004) with an 11x11 Gaussian window, sigma 1.5,
   data range 1, via torchmetrics, per image.
 - feature distance: ||f(x) - f(x_hat)||_2 / ||f(x)||_2 with f the evaluator's penultimate features
@@ -17,6 +17,8 @@ any subset.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -33,6 +35,10 @@ def mse(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(1.0 / mse(x, y))
+
+
+def psnr_from_mse(mse: float) -> float:
+    return float("inf") if mse <= 0 else 10 * math.log10(1.0 / mse)
 
 
 def ssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

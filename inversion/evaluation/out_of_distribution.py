@@ -107,10 +107,11 @@ def score(inverter, images: torch.Tensor, noise_draws: int, evaluator=None) -> t
     draws = [inverter.generate(z, noise="random", seed=s) for s in range(noise_draws)]
     z_recon = inverter.classifier(recon).float()
     classes, counts = z.argmax(1).unique(return_counts=True)
+    mse = float(metrics.mse(x, recon).mean())
     result = {
         "images": len(x),
-        "mse": float(metrics.mse(x, recon).mean()),
-        "psnr": float(metrics.psnr(x, recon).mean()),
+        "mse": mse,
+        "psnr": metrics.psnr_from_mse(mse),
         "ssim": float(metrics.ssim(x, recon).mean()),
         "logit_cosine": float(metrics.cosine(z, z_recon).mean()),
         "top1_agreement": float((z.argmax(1) == z_recon.argmax(1)).float().mean()),

@@ -85,15 +85,29 @@ def register() -> None:
         registry.register_feature_extractor(EXTRACTOR, _extractor_class())
 
 
+INCEPTION_DIMS = 2048  # torch-fidelity's Inception-v3 pool features
+
+
 def fid_kid(
     fake: torch.Tensor,
     real: torch.Tensor,
     evaluator_checkpoint: str | Path,
+    evaluator_dims: int,
     inception_weights: str | Path | None = None,
     kid_subset_size: int = 1000,
     batch_size: int = 500,
 ) -> dict:
-    """FID and KID of `fake` against `real` (both [-1, 1] or uint8, N x C x H x W), labelled by extractor."""
+    """FID and KID of `fake` against `real` (both [-1, 1] or uint8, N x C x H x W), labelled by extractor.
+
+    An extractor's numbers are reported only on at least twice as many images as its features have
+    dimensions (`evaluator_dims` for the evaluator, 2048 for Inception-v3): a covariance from fewer
+    samples than that is too noisy for FID to mean anything, so the value is then a string that says so.
+    """
+    n = min(len(fake), len(real))
+
+    def too_few(dims: int) -> str | None:
+        return f"not reported: {n} images < 2 x {dims} feature dimensions" if n < 2 * dims else None
+
     torch_fidelity = require("torch_fidelity", "FID and KID")
     register()
     cuda = torch.cuda.is_available()
@@ -112,16 +126,21 @@ def fid_kid(
         save_cpu_ram=True,
     )
     out = {}
-    metrics = torch_fidelity.calculate_metrics(
-        feature_extractor=EXTRACTOR,
-        feature_layer_fid="features",
-        feature_layer_kid="features",
-        feature_extractor_weights_path=str(evaluator_checkpoint),
-        **common,
-    )
-    out[f"fid[{EXTRACTOR}]"] = metrics["frechet_inception_distance"]
-    out[f"kid[{EXTRACTOR}]"] = metrics["kernel_inception_distance_mean"]
-    if inception_weights and Path(inception_weights).is_file():
+    if reason := too_few(evaluator_dims):
+        out[f"fid[{EXTRACTOR}]"] = out[f"kid[{EXTRACTOR}]"] = reason
+    else:
+        metrics = torch_fidelity.calculate_metrics(
+            feature_extractor=EXTRACTOR,
+            feature_layer_fid="features",
+            feature_layer_kid="features",
+            feature_extractor_weights_path=str(evaluator_checkpoint),
+            **common,
+        )
+        out[f"fid[{EXTRACTOR}]"] = metrics["frechet_inception_distance"]
+        out[f"kid[{EXTRACTOR}]"] = metrics["kernel_inception_distance_mean"]
+    if inception_weights and Path(inception_weights).is_file() and (reason := too_few(INCEPTION_DIMS)):
+        out["fid[inception-v3]"] = out["kid[inception-v3]"] = reason
+    elif inception_weights and Path(inception_weights).is_file():
         metrics = torch_fidelity.calculate_metrics(
             feature_extractor="inception-v3-compat", feature_extractor_weights_path=str(inception_weights), **common
         )

@@ -27,8 +27,16 @@ class Metric:
     better: str  # "higher", "lower" or "" (neither: it describes)
     definition: str
 
-    def cell(self, value) -> str:
-        return "unavailable" if value is None else self.format.format(value)
+    def cell(self, value, interval: list[float] | None = None) -> str:
+        """The value, and its 95% interval in brackets when there is one."""
+        if value is None:
+            return "unavailable"
+        if isinstance(value, str):  # a reason the number is not reported
+            return value
+        text = self.format.format(value)
+        if interval:
+            text += f" [{self.format.format(interval[0])}, {self.format.format(interval[1])}]"
+        return text
 
     @property
     def arrow(self) -> str:
@@ -44,7 +52,13 @@ FIDELITY_ROWS = [
         "lower",
         "mean squared pixel error between x and its reconstruction at noise 0, pixels in [0, 1]",
     ),
-    Metric("psnr", "PSNR dB (noise 0)", "{:.2f}", "higher", "10 log10(1 / MSE) per image, averaged over images"),
+    Metric(
+        "psnr",
+        "PSNR dB of the mean MSE (noise 0)",
+        "{:.2f}",
+        "higher",
+        "10 log10(1 / mean MSE), the PSNR of the MSE row (a mean of per-image PSNRs is inf after one exact match)",
+    ),
     Metric(
         "ssim",
         "SSIM (noise 0)",
@@ -55,10 +69,10 @@ FIDELITY_ROWS = [
     Metric("mse_noise_mean", "MSE (mean of noise draws)", "{:.4f}", "lower", "MSE averaged over K random-noise draws"),
     Metric(
         "psnr_noise_mean",
-        "PSNR dB (mean of noise draws)",
+        "PSNR dB of the mean MSE (noise draws)",
         "{:.2f}",
         "higher",
-        "PSNR averaged over K random-noise draws",
+        "10 log10(1 / the MSE row above)",
     ),
     Metric(
         "ssim_noise_mean", "SSIM (mean of noise draws)", "{:.3f}", "higher", "SSIM averaged over K random-noise draws"
@@ -101,6 +115,13 @@ FIDELITY_ROWS = [
         "the independent evaluator's top-1 on x_hat against the true label",
     ),
     Metric(
+        "evaluator_top5_recon",
+        "evaluator top-5 on reconstructions",
+        "{:.1%}",
+        "higher",
+        "the true label among the evaluator's 5 highest logits on x_hat (the model-inversion top-5 attack accuracy)",
+    ),
+    Metric(
         "evaluator_acc_original",
         "evaluator accuracy on originals",
         "{:.1%}",
@@ -120,6 +141,41 @@ FIDELITY_ROWS = [
         "{:.3f}",
         "higher",
         "cosine similarity of the inverted classifier's logits of x and of x_hat",
+    ),
+    Metric(
+        "knn_distance",
+        "KNN distance to real images of the class",
+        "{:.3f}",
+        "lower",
+        "evaluator-feature distance from x_hat to the nearest real training image of its true class",
+    ),
+    Metric(
+        "precision",
+        "precision (k=5)",
+        "{:.3f}",
+        "higher",
+        "share of reconstructions inside the real images' 5-NN balls (evaluator features; Naeem et al. 2020)",
+    ),
+    Metric(
+        "recall",
+        "recall (k=5)",
+        "{:.3f}",
+        "higher",
+        "share of real images inside the reconstructions' 5-NN balls",
+    ),
+    Metric(
+        "density",
+        "density (k=5)",
+        "{:.3f}",
+        "higher",
+        "mean count of real 5-NN balls holding a reconstruction, over 5 (1 when they match the real distribution)",
+    ),
+    Metric(
+        "coverage",
+        "coverage (k=5)",
+        "{:.3f}",
+        "higher",
+        "share of real images whose 5-NN ball holds at least one reconstruction",
     ),
     Metric(
         "fid[logit-inversion-evaluator]",
@@ -155,12 +211,12 @@ METRICS = {m.key: m for m in FIDELITY_ROWS}
 
 def fidelity_table(columns: dict[str, dict]) -> str:
     """The fidelity table: one row per metric with the direction that is better (↑ higher, ↓ lower),
-    one column per run (or subset), from `inversion.evaluation.fidelity.summarize`'s dicts. A metric
-    that is None reads "unavailable"."""
+    one column per run (or subset), from `inversion.evaluation.fidelity.summarize`'s dicts; a value
+    with a 95% bootstrap interval shows it in brackets. A metric that is None reads "unavailable"."""
     names = list(columns)
     header = ["metric", "better", *names]
     rows = [
-        [m.label, m.arrow, *(m.cell(columns[n].get(m.key)) for n in names)]
+        [m.label, m.arrow, *(m.cell(columns[n].get(m.key), columns[n].get(f"{m.key}_ci")) for n in names)]
         for m in FIDELITY_ROWS
         if any(m.key in col for col in columns.values())
     ]
