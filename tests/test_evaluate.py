@@ -162,7 +162,9 @@ def test_adversarial_and_subsets(tiny):
     )
     out = tiny["run"] / "eval" / "adversarial"
     res = _results(out)
-    assert set(res["attacks"]) == {"untargeted", "targeted"} and res["attack"]["norm"] == "linf"
+    attacks = res["attacks"]
+    assert {"untargeted", "targeted", "clean_errors"} <= set(attacks) and res["attack"]["norm"] == "linf"
+    assert attacks["untargeted"]["attacked"] + attacks["clean_errors"]["images"] == 16
     assert set(res["subsets"]) == {"correctly classified", "wrongly classified"}
     assert sum(c["images"] for c in res["subsets"].values()) == 16
     assert (out / "examples.png").is_file() and (out / "subsets.md").is_file()

@@ -8,7 +8,7 @@ import dataclasses
 from classifiers.attacks import default_threat, pgd_config
 from infra.cli import integer, number
 
-from ..evaluation.adversarial import attack_reconstructions, correctness_masks
+from ..evaluation.adversarial import MODES, attack_reconstructions, correctness_masks
 from ..evaluation.fidelity import collect, inverter_reconstruct
 from ..presentation.images import table_grid
 from ..presentation.tables import fidelity_table, table
@@ -83,26 +83,50 @@ class Adversarial(Command):
 
     def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r, attack = result.numbers, result.numbers["attack"]
+
+        def share(value: tuple) -> str:
+            mean, (low, high) = value
+            return "n/a" if mean != mean else f"{mean:.1%} [{low:.1%}, {high:.1%}]"
+
         rows = [
             [
                 mode,
-                str(v["images"]),
-                f"{v['attack_success']:.1%}",
-                f"{v['recon_is_source']:.1%}",
-                f"{v['recon_is_adversary']:.1%}",
+                str(v["attacked"]),
+                share(v["attack_success"]),
+                str(v["successes"]),
+                share(v["recon_is_source"]),
+                share(v["recon_is_adversary"]),
             ]
-            for mode, v in r["attacks"].items()
+            for mode, v in ((m, r["attacks"][m]) for m in MODES)
         ]
+        errors = r["attacks"]["clean_errors"]
         text = (
-            f"PGD on the inverted classifier ({attack['norm']}, eps {attack['eps']:g}, {attack['steps']} steps); the "
-            f"evaluator judges G(phi(x_adv)) for the successful attacks.\n\n"
+            f"PGD on the inverted classifier ({attack['norm']}, eps {attack['eps']:g}, {attack['steps']} steps), on "
+            f"the {r['attacks']['clean_correct']} of {r['attacks']['images']} test images it classifies correctly "
+            "when clean (an image it already gets wrong would count as a success with no attack at all); targeted "
+            "attacks aim at a random class other than the label. The evaluator judges G(phi(x_adv)) for the "
+            "successful attacks. Shares with 95% bootstrap intervals over images.\n\n"
             + table(
-                ["attack", "images", "attack success", "recon shows source class", "recon shows adversary's class"],
+                [
+                    "attack",
+                    "images attacked",
+                    "attack success",
+                    "successes",
+                    "recon shows source class",
+                    "recon shows adversary's class",
+                ],
                 rows,
             )
+            + f"\nThe {errors['images']} clean errors, not attacked: the reconstruction from their clean logits shows "
+            f"the true class for {share(errors['recon_is_label'])} and the classifier's wrong class for "
+            f"{share(errors['recon_is_prediction'])}.\n"
         )
         subsets = "Fidelity by whether the inverted classifier got the image right:\n\n" + fidelity_table(r["subsets"])
         labels = ["x", "x_adv", "G(phi(x))", "G(phi(x_adv))"]
+        if result.pictures["examples"] is None:  # the classifier got every image wrong: nothing was attacked
+            (out / "adversarial.md").write_text(text)
+            (out / "subsets.md").write_text(subsets)
+            return text + "\n" + subsets + f"\n{out.path}"
         grid = table_grid(result.pictures["examples"], title="x | x_adv | G(phi(x)) | G(phi(x_adv))", col_labels=labels)
         caption = (
             "Each row is one test image: x, its untargeted PGD version x_adv (the change is small in pixels), and "
