@@ -133,8 +133,44 @@ def test_invariance(tiny):
     out = tiny["run"] / "eval" / "invariance"
     table = _results(out)["transforms"]
     assert set(table) == {"hflip", "shift", "rotation", "brightness", "contrast", "blur", "noise"}
-    assert all(0 <= r["follows_transform"] <= 1 for r in table.values())
-    assert (out / "examples.png").is_file()
+    assert all(r["kept_ci"][0] <= r["kept"] <= r["kept_ci"][1] for r in table.values())
+    assert (out / "examples.png").is_file() and "random pairing" in (out / "invariance.md").read_text()
+
+
+def _image_identity():
+    """A 'perfect' inverter: phi is the image itself, G redraws it exactly, the evaluator's features are
+    the pixels. Then G(phi(T x)) = T x for every T."""
+    from types import SimpleNamespace
+
+    classifier = lambda x: x.flatten(1)  # noqa: E731
+    reconstruct = lambda z, noise, seed: z.view(-1, 1, 8, 8)  # noqa: E731
+    evaluator = SimpleNamespace(features=lambda x: x.flatten(1))
+    return classifier, reconstruct, evaluator
+
+
+def test_invariance_known_answers_and_nulls():
+    from inversion.evaluation.invariance import measure
+
+    torch.manual_seed(0)
+    # Pixels below 150 of 255, so that brightening (+51) never clips.
+    data = [(torch.randint(0, 150, (1, 8, 8), dtype=torch.uint8), torch.tensor(0)) for _ in range(200)]
+    classifier, reconstruct, evaluator = _image_identity()
+    kept = measure(["hflip", "brightness"], data, torch.arange(200), classifier, evaluator, reconstruct, 50, "cpu")
+    for t in ("hflip", "brightness"):  # the perfect inverter follows T every time, G(phi(x)) never does
+        v = kept["transforms"][t]
+        assert v["follows_transform"] == 1.0 and v["follows_if_ignored"] == 0.0 and v["kept_ci"] == [1.0, 1.0]
+    # Random pairing: another image's T x' is nearer to T x than to x for brightness (the shift moves both
+    # the same way) far more often than for a flip of random pixels, where it is a coin toss.
+    assert kept["transforms"]["brightness"]["follows_random_pairing"] > 0.9
+    assert 0.3 < kept["transforms"]["hflip"]["follows_random_pairing"] < 0.7
+
+    def centred(x):  # a classifier blind to brightness: the image minus its mean
+        return (x - x.mean(dim=(1, 2, 3), keepdim=True)).flatten(1)
+
+    blind = measure(["brightness"], data, torch.arange(200), centred, evaluator, reconstruct, 50, "cpu")
+    v = blind["transforms"]["brightness"]
+    # G(phi(T x)) = G(phi(x)): kept is 0, whatever 'follows T' reads.
+    assert v["follows_transform"] == v["follows_if_ignored"] and v["kept"] == 0.0
 
 
 def test_invariance_transform_is_exact_for_flips():

@@ -58,10 +58,23 @@ class Invariance(Command):
 
     def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r = result.numbers
+
+        def share(v: dict, key: str) -> str:
+            low, high = v[f"{key}_ci"]
+            return f"{v[key]:.1%} [{low:.1%}, {high:.1%}]"
+
+        def verdict(v: dict) -> str:
+            low, high = v["kept_ci"]
+            return "keeps T" if low > 0 else ("less than ignoring T" if high < 0 else "no evidence either way")
+
         rows = [
             [
                 t,
-                f"{v['follows_transform']:.1%}",
+                share(v, "follows_transform"),
+                share(v, "follows_if_ignored"),
+                share(v, "follows_random_pairing"),
+                f"{v['kept']:+.1%} [{v['kept_ci'][0]:+.1%}, {v['kept_ci'][1]:+.1%}]",
+                verdict(v),
                 f"{v['logit_change']:.3f}",
                 f"{v['top1_changed']:.1%}",
                 f"{v['image_change']:.4f}",
@@ -69,9 +82,25 @@ class Invariance(Command):
             for t, v in r["transforms"].items()
         ]
         text = (
-            f"Invariance on {r['images']} test images: the share of reconstructions G(phi(T x)) nearer (evaluator "
-            f"features) to T x than to x. Near 1: phi keeps T; near 0: phi is invariant to it.\n\n"
-            + table(["transform", "follows T", "logit change (relative)", "phi top-1 changed", "pixel MSE of T"], rows)
+            f"Invariance on {r['images']} test images. 'follows T': the share of reconstructions G(phi(T x)) nearer "
+            "(evaluator features) to T x than to x. Read it against its nulls, scored the same way: 'if phi ignored "
+            "T' uses G(phi(x)), what a classifier invariant to T would give; 'random pairing' uses the "
+            "reconstruction of another image's T x'. 'kept' is follows T minus the first null, per image; phi keeps "
+            "T when its interval lies above 0. Shares with 95% bootstrap intervals over images.\n\n"
+            + table(
+                [
+                    "transform",
+                    "follows T",
+                    "if phi ignored T",
+                    "random pairing",
+                    "kept",
+                    "verdict",
+                    "logit change (relative)",
+                    "phi top-1 changed",
+                    "pixel MSE of T",
+                ],
+                rows,
+            )
         )
         labels = ["x", "T x", "G(phi(x))", "G(phi(Tx))"]
         grid = table_grid(

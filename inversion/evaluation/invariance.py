@@ -2,10 +2,20 @@
 image, and ask whether the reconstruction follows the transform or stays with the original.
 
 For each transform T and image x: r = G(phi(T x)) at noise 0. The reconstruction "follows" T when
-its evaluator features are nearer to those of T x than to those of x; the share of images for which
-it does is what phi keeps of T (about 1: phi encodes the change; about 0: phi is invariant to it).
-The table also gives the logit change ||phi(T x) - phi(x)|| / ||phi(x)|| and how often phi's top-1
-changes. Images are in [-1, 1]; amounts are in [0, 1] pixel units where they are intensities.
+its evaluator features are nearer to those of T x than to those of x. The share of images for which
+it does is not readable alone: a reconstruction that carries nothing of T can land nearer to T x
+by accident (a brightened image may simply look more like what G draws), so two nulls sit beside it,
+scored the same way:
+
+- "phi ignores T": r0 = G(phi(x)), the reconstruction a classifier invariant to T would give;
+- "random pairing": G(phi(T x')) for another image x' of the batch (a seeded derangement), a
+  reconstruction that holds T but nothing of this image.
+
+phi keeps T when "follows T" exceeds "phi ignores T": `kept` is the per-image difference of the two
+indicators, and its 95% bootstrap interval excluding 0 is the evidence. Every share carries its
+interval (`<key>_ci`). The table also gives the logit change ||phi(T x) - phi(x)|| / ||phi(x)|| and
+how often phi's top-1 changes. Images are in [-1, 1]; amounts are in [0, 1] pixel units where they
+are intensities.
 """
 
 from __future__ import annotations
@@ -19,6 +29,10 @@ from infra.batches import eval_batches
 from infra.progress import progress
 
 from . import metrics
+from .intervals import bootstrap_interval
+
+# The per-image keys that get a 95% interval.
+WITH_INTERVALS = ("follows_transform", "follows_if_ignored", "follows_random_pairing", "kept")
 
 
 def _shift(x: torch.Tensor, pixels: int = 3) -> torch.Tensor:
@@ -57,15 +71,34 @@ TRANSFORMS = {
 }
 
 
+def derangement(n: int, generator: torch.Generator) -> torch.Tensor:
+    """A random permutation with no fixed point (n >= 2): image i is paired with another image."""
+    order = torch.randperm(n, generator=generator)
+    out = torch.empty(n, dtype=torch.long)
+    out[order] = order.roll(-1)
+    return out
+
+
+def _follows(r: torch.Tensor, f_tx: torch.Tensor, f_x: torch.Tensor) -> torch.Tensor:
+    """1 where features r are nearer to T x's than to x's."""
+    return ((r - f_tx).norm(dim=1) < (r - f_x).norm(dim=1)).float()
+
+
 @torch.no_grad()
-def probe(transform, x: torch.Tensor, classifier, evaluator, reconstruct) -> dict[str, torch.Tensor]:
-    """Per-image results for one batch and one transform."""
+def probe(transform, x: torch.Tensor, classifier, evaluator, reconstruct, pairing: torch.Tensor) -> dict:
+    """Per-image results for one batch and one transform; `pairing` (a derangement of the batch) gives
+    the random-pairing null."""
     tx = transform(x)
     z, tz = classifier(x).float(), classifier(tx).float()
-    r = reconstruct(tz, "zero", 0)
-    f_r, f_x, f_tx = evaluator.features(r).float(), evaluator.features(x).float(), evaluator.features(tx).float()
+    f_r = evaluator.features(reconstruct(tz, "zero", 0)).float()
+    f_r0 = evaluator.features(reconstruct(z, "zero", 0)).float()
+    f_x, f_tx = evaluator.features(x).float(), evaluator.features(tx).float()
+    follows, ignored = _follows(f_r, f_tx, f_x), _follows(f_r0, f_tx, f_x)
     return {
-        "follows_transform": ((f_r - f_tx).norm(dim=1) < (f_r - f_x).norm(dim=1)).float(),
+        "follows_transform": follows,
+        "follows_if_ignored": ignored,
+        "follows_random_pairing": _follows(f_r[pairing.to(f_r.device)], f_tx, f_x),
+        "kept": follows - ignored,
         "logit_change": (tz - z).norm(dim=1) / z.norm(dim=1).clamp(min=1e-12),
         "top1_changed": (tz.argmax(1) != z.argmax(1)).float(),
         "image_change": metrics.mse(tx, x),  # in [0, 1] pixel units, like every pixel metric
@@ -75,16 +108,29 @@ def probe(transform, x: torch.Tensor, classifier, evaluator, reconstruct) -> dic
 def measure(
     transforms: list[str], dataset, indices: torch.Tensor, classifier, evaluator, reconstruct, batch_size: int, device
 ) -> dict:
-    """Each transform's per-image results averaged over the images at `indices` (`probe`'s keys)."""
-    sums: dict[str, dict[str, float]] = {t: {} for t in transforms}
+    """Each transform's per-image results (`probe`'s keys) averaged over the images at `indices`, the
+    shares with 95% intervals."""
+    values: dict[str, dict[str, list[torch.Tensor]]] = {t: {} for t in transforms}
     count = 0
+    g = torch.Generator().manual_seed(0)
     batches = eval_batches(dataset, batch_size, device, indices=indices)
     for x, _ in progress(batches, total=math.ceil(len(indices) / batch_size), desc="invariance", leave=False):
+        if len(x) < 2:  # no other image to pair with
+            continue
+        pairing = derangement(len(x), g)
         for t in transforms:
-            for key, value in probe(TRANSFORMS[t], x, classifier, evaluator, reconstruct).items():
-                sums[t][key] = sums[t].get(key, 0.0) + float(value.sum())
+            for key, value in probe(TRANSFORMS[t], x, classifier, evaluator, reconstruct, pairing).items():
+                values[t].setdefault(key, []).append(value.cpu())
         count += len(x)
-    return {"images": count, "transforms": {t: {k: v / count for k, v in s.items()} for t, s in sums.items()}}
+    out = {}
+    for t, per_key in values.items():
+        out[t] = {}
+        for key, chunks in per_key.items():
+            v = torch.cat(chunks)
+            out[t][key] = float(v.mean())
+            if key in WITH_INTERVALS:
+                out[t][f"{key}_ci"] = bootstrap_interval(v)
+    return {"images": count, "transforms": out}
 
 
 @torch.no_grad()
