@@ -107,10 +107,15 @@ def test_fidelity_requires_an_evaluator(tiny, capsys):
 
 @pytest.mark.parametrize("edit", ["shift", "scale", "noise", "interpolate", "swap-top2"])
 def test_manipulate(tiny, edit):
-    _run("manipulate", "--run", tiny["run"], "--edit", edit, "--n", 3, "--evaluator", tiny["evaluator"])
+    _run(
+        "manipulate", "--run", tiny["run"], "--edit", edit, "--n", 3, "--table-images", 20, "--batch-size", 8,
+        "--evaluator", tiny["evaluator"],
+    )  # fmt: skip
     out = tiny["run"] / "eval" / f"manipulate-{edit}"
     res = _results(out)
-    assert len(res["paths"]) == 3 and len(res["levels"]) >= 5
+    assert len(res["paths"]) == 3 and len(res["levels"]) >= 5 and res["images"] == 20
+    assert all(s["judge_keeps_source_ci"][0] <= s["judge_keeps_source"] for s in res["summary"])
+    assert "on 20 test images" in (out / "manipulate.md").read_text()
     assert all(len(p["levels"]) == len(res["levels"]) for p in res["paths"])
     assert (out / "grid.png").is_file() and (out / "confidence.png").is_file()
     if edit == "shift":  # the classifier's softmax is the same at every level
@@ -124,8 +129,15 @@ def test_swap_top2_and_shift_edits():
 
     z = torch.tensor([[1.0, 5.0, 3.0, 0.0]])
     assert swap_top2(z).tolist() == [[1.0, 3.0, 5.0, 0.0]]
-    shifted = edit("shift", z, 2.0, unit=1.5)
-    torch.testing.assert_close(torch.softmax(shifted, 1), torch.softmax(z, 1))
+    assert edit("shift", z, 2.0, unit=1.5).tolist() == [[4.0, 8.0, 6.0, 3.0]]  # + level x unit, every logit
+    assert edit("swap-top2", z, 0.5, unit=1.0).tolist() == [[1.0, 4.0, 4.0, 0.0]]  # halfway: the top two meet
+    other = torch.tensor([[3.0, 1.0, 3.0, 2.0]])
+    assert edit("interpolate", z, 0.25, unit=1.0, z_other=other).tolist() == [[1.5, 4.0, 3.0, 0.5]]
+
+
+def test_manipulate_requires_an_independent_judge(tiny, capsys):
+    assert evaluate.main(["manipulate", "--run", str(tiny["run"]), "--edit", "shift"]) == 2
+    assert "--evaluator PATH is required" in capsys.readouterr().err
 
 
 def test_invariance(tiny):

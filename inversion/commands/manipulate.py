@@ -8,6 +8,7 @@ import torch
 
 from infra.batches import eval_batches
 from infra.cli import integer
+from infra.progress import progress
 
 from ..evaluation.logit_edits import DEFAULT_LEVELS, EDITS, NOTES, edit_paths, partner_indices, summarize_paths
 from ..presentation import plots
@@ -38,8 +39,15 @@ class Manipulate(Command):
             nargs="+",
             help="edit levels (defaults per edit; see inversion/evaluation/logit_edits.py)",
         )
-        parser.add_argument("--n", type=integer(1), default=8, help="number of paths (test images)")
-        add_evaluator_argument(parser, "(optional: without it the inverted classifier judges)")
+        parser.add_argument("--n", type=integer(1), default=8, help="test images in the picture (default 8)")
+        parser.add_argument(
+            "--table-images",
+            type=integer(1),
+            default=500,
+            help="test images the table and the plot's mean are computed on (default 500; at least --n)",
+        )
+        parser.add_argument("--batch-size", type=integer(1), default=250, help="images per batch (default 250)")
+        add_evaluator_argument(parser, "(the judge: never the inverted classifier, which would grade its own logits)")
 
     def output_name(self, args: argparse.Namespace) -> str:
         return f"manipulate-{args.edit}"
@@ -49,32 +57,37 @@ class Manipulate(Command):
 
     def run(self, args: argparse.Namespace) -> Result:
         inverter, data = open_run(args)
-        evaluator = load_evaluator(
-            args.evaluator, inverter.meta["classes"], inverter.channels, inverter.device, required=False
-        )
-        judge, judge_name = (
-            (evaluator, "evaluator") if evaluator is not None else (inverter.classifier, "inverted classifier")
-        )
+        evaluator = load_evaluator(args.evaluator, inverter.meta["classes"], inverter.channels, inverter.device)
         levels = args.levels or DEFAULT_LEVELS[args.edit]
-        pool, pool_labels = next(eval_batches(data.test, min(len(data.test), 4 * args.n), inverter.device))
-        partner = partner_indices(pool_labels.cpu())[: args.n].to(pool.device)
-        x, labels = pool[: args.n], pool_labels[: args.n]
-        numbers, reconstructions = edit_paths(inverter, judge, x, labels, pool[partner], args.edit, levels)
-        cells = torch.cat([x[:, None], reconstructions], dim=1)
-        names = [data.classes[int(y)][:12] for y in labels]
+        count = min(len(data.test), max(args.table_images, args.n))
+        images, labels = map(torch.cat, zip(*eval_batches(data.test, count, inverter.device, torch.arange(count))))
+        partner = partner_indices(labels.cpu()).to(images.device)
+        paths, pictured = [], None
+        chunks = range(0, count, args.batch_size)
+        for start in progress(chunks, total=len(chunks), desc="manipulate", leave=False):
+            part = slice(start, start + args.batch_size)
+            numbers, reconstructions = edit_paths(
+                inverter, evaluator, images[part], labels[part], images[partner[part]], args.edit, levels
+            )
+            paths += numbers["paths"]
+            pictured = reconstructions[: args.n] if pictured is None else pictured
+        x, n = images[: args.n], min(args.n, count)
+        cells = torch.cat([x[:, None], pictured[:n]], dim=1)
+        names = [data.classes[int(y)][:12] for y in labels[:n]]
         if args.edit == "interpolate":  # show where each path goes: image b, and its class in the row label
-            cells = torch.cat([cells, pool[partner][:, None]], dim=1)
-            names = [f"{a} > {data.classes[int(pool_labels[j])][:12]}" for a, j in zip(names, partner)]
+            cells = torch.cat([cells, images[partner[:n]][:, None]], dim=1)
+            names = [f"{a} > {data.classes[int(labels[j])][:12]}" for a, j in zip(names, partner[:n])]
         return Result(
             {
                 "edit": args.edit,
                 "levels": levels,
-                "judge": judge_name,
+                "judge": "evaluator",
                 "scale": numbers["unit"],
-                "paths": numbers["paths"],
-                "summary": summarize_paths(numbers["paths"], levels),
+                "images": count,
+                "paths": paths[:n],
+                "summary": summarize_paths(paths, levels),
             },
-            {"cells": cells, "row_labels": names},
+            {"cells": cells, "row_labels": names, "paths": paths},
         )
 
     def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
@@ -95,27 +108,44 @@ class Manipulate(Command):
         )
         out.picture("grid.png", grid, caption)
         plots.edit_paths(
-            r["paths"],
+            result.pictures["paths"],
             r["levels"],
             args.edit,
             r["judge"],
             out.plot(
                 "confidence.png",
-                f"The {r['judge']}'s probability of each image's own class on its "
-                f"reconstruction along the edit (thin lines: images; thick: their mean).",
+                f"The {r['judge']}'s probability of each image's own class on its reconstruction along the edit "
+                f"(thin lines: the first 50 images; thick: the mean over all {r['images']}).",
             ),
         )
+
+        def share(s: dict, key: str, fmt: str) -> str:
+            low, high = s[f"{key}_ci"]
+            return f"{s[key]:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+
         rows = [
             [
                 f"{s['level']:g}",
-                f"{s['judge_keeps_source']:.0%}",
+                share(s, "judge_keeps_source", ".1%"),
+                share(s, "judge_prob_source", ".2f"),
                 f"{s['judge_confidence']:.2f}",
-                f"{s['softmax_keeps_source']:.0%}",
+                f"{s['softmax_keeps_source']:.1%}",
             ]
             for s in r["summary"]
         ]
-        text = f"Edit `{args.edit}` ({NOTES[args.edit]}); class judged by the {r['judge']}.\n\n" + table(
-            ["level", "judge keeps the source class", "judge confidence", "softmax top-1 = source"], rows
+        text = (
+            f"Edit `{args.edit}` ({NOTES[args.edit]}) on {r['images']} test images; the reconstructions' class is "
+            "judged by the independent evaluator (95% bootstrap intervals over images).\n\n"
+            + table(
+                [
+                    "level",
+                    "evaluator keeps the source class",
+                    "evaluator p(source class)",
+                    "evaluator confidence",
+                    "softmax top-1 = source",
+                ],
+                rows,
+            )
         )
         (out / "manipulate.md").write_text(text)
         return text + f"{out.path}"

@@ -30,9 +30,9 @@ def figure(path: str | Path, size: tuple[float, float] = (5.5, 3.5)):
 
 
 def edit_paths(paths: list[dict], levels: list[float], edit_name: str, judge_name: str, path: Path) -> None:
-    """The judge's probability of the source class along each logit-edit path, and their mean."""
+    """The judge's probability of the source class along the first 50 logit-edit paths, and the mean of all."""
     with figure(path, size=(5, 3.2)) as (_, ax):
-        for p in paths:
+        for p in paths[:50]:
             ax.plot(levels, [lv["judge_prob_source"] for lv in p["levels"]], color="tab:blue", alpha=0.3, lw=1)
         mean = [sum(p["levels"][j]["judge_prob_source"] for p in paths) / len(paths) for j in range(len(levels))]
         ax.plot(levels, mean, color="tab:blue", lw=2.5, label="mean")
