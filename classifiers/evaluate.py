@@ -1,12 +1,14 @@
-"""Measure a classifier's clean and PGD robust test accuracy, print them, and store them in its metadata.
+"""Measure a classifier's clean, PGD and AutoAttack robust test accuracy, print them, and store them in its metadata.
 
     python -m classifiers.evaluate runs/classifiers/fmnist_resnet18_robust/classifier.safetensors
     python -m classifiers.evaluate CKPT --norm l2 --eps 0.5 --steps 20 --samples 1000
 
-The attack defaults to the one the classifier was trained against (its metadata), else to the
-data set's usual threat model (`classifiers.attacks.default_threat`: L-inf 0.1 for Fashion-MNIST,
-L2 0.5 for CIFAR). Results land in the checkpoint's metadata under `evaluation` (the file is
-rewritten atomically).
+The threat model defaults to the one the classifier was trained against (its metadata), else to the
+data set's usual one (`classifiers.attacks.default_threat`: L-inf 0.1 for Fashion-MNIST, L2 0.5 for
+CIFAR). Two attacks within it: PGD (`--steps`, single restart, step 2.5 eps / steps), and AutoAttack's
+APGD-CE then APGD-T (`--autoattack-steps`, `classifiers/autoattack.py`; 0 skips it), which finds
+what a fixed-step PGD misses. Robust accuracies carry a 95% bootstrap interval over test images.
+Results land in the checkpoint's metadata under `evaluation` (the file is rewritten atomically).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+import torch
 from accelerate import Accelerator
 
 from infra.cli import Parser, integer, number
@@ -21,10 +24,22 @@ from infra.config import to_dict
 from infra.datasets import DataConfig, load_data
 from infra.devices import mixed_precision
 from infra.errors import UserError, report_user_errors
+from infra.intervals import bootstrap_interval
 
 from .accuracy import accuracy
 from .attacks import default_threat, pgd_config
+from .autoattack import autoattack_accuracy
 from .checkpoint import load_classifier_checkpoint, update_metadata
+
+
+def binomial_interval(share: float, n: int) -> list[float]:
+    """The 95% bootstrap interval of a share of n test images (a mean of n zeros and ones)."""
+    hits = round(share * n)
+    return bootstrap_interval(torch.cat([torch.ones(hits), torch.zeros(n - hits)]))
+
+
+def interval_text(interval: list[float]) -> str:
+    return f"[{interval[0]:.4f}, {interval[1]:.4f}]"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=integer(1), default=20, help="PGD steps (default 20)")
     p.add_argument(
         "--step-size", type=number(above=0), help="PGD step in [0, 1] pixel units (default 2.5 * eps / steps)"
+    )
+    p.add_argument(
+        "--autoattack-steps",
+        type=integer(0),
+        default=100,
+        help="APGD-CE and APGD-T steps (default 100, AutoAttack's; 0 skips AutoAttack)",
     )
     p.add_argument("--samples", type=integer(0), default=0, help="attack only the first N test images (default: all)")
     p.add_argument("--batch-size", type=integer(1), default=512, help="images per batch (default 512)")
@@ -65,12 +86,37 @@ def main(argv: list[str] | None = None) -> int:
         clean = accuracy(model, data.test, args.batch_size, acc, limit=limit)
         robust = accuracy(model, data.test, args.batch_size, acc, attack=attack, limit=limit, desc="PGD")
         n = min(limit or len(data.test), len(data.test))
-        result = {"clean_accuracy": clean, "robust_accuracy": robust, "attack": {**to_dict(attack), "samples": n}}
-        if acc.is_main_process:
-            print(
-                f"clean accuracy {clean:.4f}, PGD-{attack.steps} {norm} eps {eps} robust accuracy {robust:.4f} "
-                f"({n} test images)"
+        result = {
+            "clean_accuracy": clean,
+            "robust_accuracy": robust,
+            "robust_accuracy_ci": binomial_interval(robust, n),
+            "attack": {**to_dict(attack), "samples": n},
+        }
+        lines = [
+            f"clean accuracy {clean:.4f}; {norm} eps {eps:g} robust accuracy on {n} test images:",
+            f"  PGD-{attack.steps}: {robust:.4f} {interval_text(result['robust_accuracy_ci'])}",
+        ]
+        if args.autoattack_steps:
+            auto = autoattack_accuracy(
+                model, data.test, args.batch_size, acc, norm, eps, steps=args.autoattack_steps, limit=limit
             )
+            result["autoattack"] = {
+                "attacks": "APGD-CE, then APGD-T on the survivors (torchattacks)",
+                "steps": args.autoattack_steps,
+                "norm": norm,
+                "eps": eps,
+                "samples": auto["images"],
+                "apgd_ce_accuracy": auto["apgd_ce_accuracy"],
+                "robust_accuracy": auto["robust_accuracy"],
+                "robust_accuracy_ci": binomial_interval(auto["robust_accuracy"], auto["images"]),
+            }
+            lines += [
+                f"  APGD-CE-{args.autoattack_steps}: {auto['apgd_ce_accuracy']:.4f}",
+                f"  APGD-CE + APGD-T ({args.autoattack_steps} steps each): {auto['robust_accuracy']:.4f} "
+                + interval_text(result["autoattack"]["robust_accuracy_ci"]),
+            ]
+        if acc.is_main_process:
+            print("\n".join(lines))
             if not args.no_store:
                 update_metadata(args.checkpoint, {"evaluation": result})
                 print(f"stored under 'evaluation' in {args.checkpoint}")

@@ -24,7 +24,10 @@ PACKAGES = {
     "sklearn": ("scikit-learn", "eval"),
     "prdc": ("prdc", "eval"),
     "timm": ("timm", "timm"),
+    "torchattacks": ("torchattacks==3.5.1", None),
 }
+# Packages to install without their dependencies (requirements-nodeps.txt says why).
+NO_DEPS = {"torchattacks"}
 
 
 def require(module: str, purpose: str) -> ModuleType:
@@ -36,5 +39,7 @@ def require(module: str, purpose: str) -> ModuleType:
         if err.name is None or err.name.split(".")[0] != top:
             raise
         package, extra = PACKAGES.get(top, (top, None))
-        hint = f"pip install '{package}'" + (f" (or pip install 'logit-inversion[{extra}]')" if extra else "")
+        hint = f"pip install {'--no-deps ' if top in NO_DEPS else ''}'{package}'" + (
+            f" (or pip install 'logit-inversion[{extra}]')" if extra else ""
+        )
         raise UserError(f"{purpose} needs the package {package}, which is not installed: {hint}") from err

@@ -109,3 +109,35 @@ def test_classifier_training_end_to_end(tmp_path):
     metrics = json.loads((tmp_path / "tiny" / "metrics.json").read_text())
     assert metrics["test_accuracy"] == meta["test_accuracy"]
     assert meta["test_accuracy"] > 0.3  # synthetic classes are easy; chance is 0.1
+
+
+class _Brightness(torch.nn.Module):
+    """Classes 0 and 1 by mean brightness s in [-1, 1]: logits (-10 s, 10 s, -5, -5) (APGD-T's loss needs
+    four classes; the last two never win). An image's L-inf distance to the boundary is its mean's
+    distance to 0.5 in [0, 1] pixel units."""
+
+    def __init__(self):
+        super().__init__()
+        self.unused = torch.nn.Parameter(torch.zeros(1))  # torchattacks finds the device from a parameter
+
+    def forward(self, x):
+        s = x.flatten(1).mean(1)
+        never = torch.full_like(s, -5.0)
+        return torch.stack([-10 * s, 10 * s, never, never], dim=1) + 0 * self.unused
+
+
+def test_autoattack_finds_exactly_the_images_within_eps():
+    from accelerate import Accelerator
+
+    from classifiers.autoattack import autoattack_accuracy
+
+    # Flat uint8 images: 115 and 140 lie 0.049 from the boundary (0.5), 89 and 166 lie 0.151 from it.
+    values, labels = [115, 89, 140, 166] * 5, [0, 0, 1, 1] * 5
+    data = [(torch.full((1, 4, 4), v, dtype=torch.uint8), torch.tensor(y)) for v, y in zip(values, labels)]
+    result = autoattack_accuracy(_Brightness(), data, 8, Accelerator(cpu=True), "linf", eps=0.1, steps=10)
+    # All right when clean; within eps 0.1 of the boundary: half of them. eps in the wrong units (2x or
+    # 0.5x) gives 0% or 100%.
+    assert result["clean_accuracy"] == 1.0 and result["robust_accuracy"] == 0.5 and result["images"] == 20
+    assert result["robust_per_image"].tolist() == [False, True, False, True] * 5
+    small = autoattack_accuracy(_Brightness(), data, 8, Accelerator(cpu=True), "linf", eps=0.04, steps=10)
+    assert small["robust_accuracy"] == 1.0

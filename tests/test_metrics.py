@@ -162,7 +162,7 @@ def test_lpips_plumbing_with_a_random_backbone_file(tmp_path):
 
 
 def test_bootstrap_interval_known_answers():
-    from inversion.evaluation.intervals import bootstrap_interval
+    from infra.intervals import bootstrap_interval
 
     assert bootstrap_interval(torch.full((500,), 3.0)) == [3.0, 3.0]  # no spread, no interval
     coin = (torch.arange(10000) % 2).float()  # a mean of 0.5 over 10,000 images

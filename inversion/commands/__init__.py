@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (each module registers its command)
     probe_features,
     probe_fingerprint,
     probe_novelty,
+    probe_softmax_invariant,
     probe_style_shift,
     report,
 )
@@ -23,5 +24,8 @@ __all__ = ["REGISTRY", "Command", "ProbeCommand", "Result", "register"]
 
 GROUPS = {
     "baseline": "the baselines: the pixel-loss decoder (trains a snapshot) or optimisation-based inversion",
-    "probe": "logit probes from the related work: fingerprint, features, confidence, novelty, style-shift",
+    "probe": (
+        "logit probes: fingerprint, features, confidence, novelty, style-shift (from the related work) and "
+        "softmax-invariant"
+    ),
 }

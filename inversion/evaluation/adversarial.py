@@ -24,9 +24,8 @@ import torch
 
 from classifiers.attacks import PGDConfig, pgd
 from infra.batches import eval_batches
+from infra.intervals import bootstrap_interval
 from infra.progress import progress
-
-from .intervals import bootstrap_interval
 
 MODES = ("untargeted", "targeted")
 

@@ -35,11 +35,11 @@ import torch
 
 from infra.batches import eval_batches
 from infra.datasets import to_uint8
+from infra.intervals import bootstrap_interval
 from infra.progress import progress
 
 from . import metrics
 from .identification import identification
-from .intervals import bootstrap_interval
 from .model_inversion_metrics import knn_distances, precision_recall_density_coverage
 from .perceptual import lpips_distance
 from .realism import fid_kid

@@ -26,10 +26,10 @@ import torch
 from torchvision.transforms.v2 import functional as TF
 
 from infra.batches import eval_batches
+from infra.intervals import bootstrap_interval
 from infra.progress import progress
 
 from . import metrics
-from .intervals import bootstrap_interval
 
 # The per-image keys that get a 95% interval.
 WITH_INTERVALS = ("follows_transform", "follows_if_ignored", "follows_random_pairing", "kept")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from .intervals import bootstrap_interval
+from infra.intervals import bootstrap_interval
 
 EDITS = ("shift", "scale", "noise", "interpolate", "swap-top2")
 DEFAULT_LEVELS = {

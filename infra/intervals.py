@@ -27,3 +27,15 @@ def bootstrap_interval(values: torch.Tensor, level: float = 0.95, samples: int =
     tail = (1 - level) / 2
     low, high = torch.quantile(means, torch.tensor([tail, 1 - tail], dtype=torch.float64))
     return [float(low), float(high)]
+
+
+def bootstrap_statistic(statistic, n: int, level: float = 0.95, samples: int = 1000, seed: int = 0) -> list[float]:
+    """[low, high] of `statistic(indices)` (a float from a resample of the n items) at `level`, by a
+    seeded percentile bootstrap: for statistics that are not a mean of per-item values, such as R^2."""
+    if n == 0:
+        return [float("nan"), float("nan")]
+    g = torch.Generator().manual_seed(seed)
+    values = torch.tensor([float(statistic(torch.randint(n, (n,), generator=g))) for _ in range(samples)])
+    tail = (1 - level) / 2
+    low, high = torch.quantile(values.double(), torch.tensor([tail, 1 - tail], dtype=torch.float64))
+    return [float(low), float(high)]
