@@ -328,3 +328,42 @@ def test_speed_settings_are_checked(run_tiny, capsys):
     assert (
         "train.compile='fast' is not a valid choice: use one of no, default, reduce-overhead" in capsys.readouterr().err
     )
+
+
+def test_the_earliest_bad_step_of_any_process_is_reported():
+    from inversion.training.trainer import NO_BAD_STEP, earliest_bad_step
+
+    # Process 0 saw G's gradients go bad at step 7, process 1 its loss at step 3, process 2 nothing.
+    gathered = torch.tensor([[7, 4], [3, 1], [NO_BAD_STEP, 0]])
+    assert earliest_bad_step(gathered) == (3, "the loss")  # the latest (7) would hide where it began
+    assert earliest_bad_step(torch.tensor([[5, 2], [5, 4]])) == (5, "D's gradients and G's gradients")
+    assert earliest_bad_step(torch.tensor([[NO_BAD_STEP, 0]] * 2)) == (None, "")
+
+
+class _NanGradient(torch.autograd.Function):
+    """The identity forward; NaN gradients backward: a finite loss whose gradients are not."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * float("nan")
+
+
+def test_nan_gradients_with_a_finite_loss_stop_training(run_tiny, capsys, monkeypatch):
+    calls = {"n": 0}
+    real_loss = trainer_module.hinge_g_loss
+
+    def poisoned(d_fake):  # one G step per step: call 3 is step 3
+        calls["n"] += 1
+        loss = real_loss(d_fake)
+        return _NanGradient.apply(loss) if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(trainer_module, "hinge_g_loss", poisoned)
+    code, run_dir = run_tiny("train.max_steps=6", "train.log_every=4", "train.sample_every=100")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "G's gradients became NaN or infinite at step 3" in err and "the loss" not in err.split("became")[0]
+    assert [p.name for p in list_checkpoints(run_dir)] == ["step-0000002"]

@@ -39,12 +39,38 @@ from .standing_statistics import with_standing_statistics
 
 
 def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
-    """The global L2 norm of the module's gradients, on its device (no host sync)."""
+    """The global L2 norm of the module's gradients, on its device (no host sync; a few foreach kernels).
+    It is finite exactly when every gradient is (fp16, whose loss scaling makes inf gradients normal, is
+    not offered)."""
     params = list(module.parameters())
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return torch.zeros((), device=params[0].device)
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads]))
+    return torch.nn.utils.get_total_norm(grads, foreach=True)
+
+
+def _weights_finite(*modules: torch.nn.Module) -> torch.Tensor:
+    """True when every parameter of the modules is finite (on their device, no host sync)."""
+    params = [p for m in modules for p in m.parameters()]
+    return torch.isfinite(torch.nn.utils.get_total_norm(params, foreach=True))
+
+
+# What went non-finite at a step, as bit flags (reported by name when training stops).
+NONFINITE = {1: "the loss", 2: "D's gradients", 4: "G's gradients", 8: "the weights"}
+NO_BAD_STEP = 2**62  # larger than any step: the minimum over processes is the earliest bad step
+
+
+def earliest_bad_step(gathered: torch.Tensor) -> tuple[int | None, str]:
+    """From every process's (first bad step, NONFINITE flags) rows: the earliest bad step of any process
+    and what went non-finite there (in the processes that reached it), or (None, "") when none did."""
+    steps, flags = gathered.view(-1, 2).cpu().unbind(1)
+    first = int(steps.min())
+    if first >= NO_BAD_STEP:
+        return None, ""
+    bits = 0
+    for f in flags[steps == first].tolist():
+        bits |= f
+    return first, " and ".join(name for bit, name in NONFINITE.items() if bits & bit)
 
 
 class Trainer:
@@ -178,24 +204,27 @@ class Trainer:
         D.requires_grad_(True)
         return fake.detach(), g_loss.detach()
 
-    def train_step(self, step: int, grad_norms: bool = False) -> dict:
+    def train_step(self, step: int) -> dict:
         """num_d_steps D updates, one G update, the EMA update; returns the last values as tensors
-        (no host sync). Gradient norms are computed only when asked for."""
+        (no host sync), with `nonfinite`, the NONFINITE flags of what was not finite in this step (the
+        gradient norms, which check that, cost a few foreach kernels per step)."""
         t = self.cfg.train
-        grad_d = grad_g = None
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
+        d_finite = torch.ones((), dtype=torch.bool, device=self.device)
         for _ in range(t.num_d_steps):
             logits, loss_real, loss_fake, d_real, d_fake = self._d_step()
-            if grad_norms:
-                grad_d = _grad_norm(self.D)
+            grad_d = _grad_norm(self.D)  # also the check that every D gradient is finite
+            d_finite = d_finite & torch.isfinite(grad_d)
             self.opt_d.step()
         fake, g_loss = self._g_step(logits)
-        if grad_norms:
-            grad_g = _grad_norm(self.G)
+        grad_g = _grad_norm(self.G)
         self.opt_g.step()
         self.ema.update(self.accelerator.unwrap_model(self.G), step)
+        loss_finite = torch.isfinite(loss_real + loss_fake + g_loss)
+        nonfinite = (~loss_finite).long() + 2 * (~d_finite).long() + 4 * (~torch.isfinite(grad_g)).long()
         return {
+            "nonfinite": nonfinite,
             "logits": logits,
             "fake": fake,
             "loss_real": loss_real,
@@ -258,7 +287,9 @@ class Trainer:
     def fit(self) -> Path:
         t, acc = self.cfg.train, self.accelerator
         main = acc.is_main_process
-        bad_step = torch.full((), -1, dtype=torch.long, device=self.device)  # first step with a non-finite loss
+        # The first step at which a loss, a gradient or a weight was not finite, and what it was (no host sync).
+        bad_step = torch.full((), NO_BAD_STEP, dtype=torch.long, device=self.device)
+        bad_what = torch.zeros((), dtype=torch.long, device=self.device)
         world_batch = t.batch_size * acc.num_processes
         last_time, last_step = time.perf_counter(), self.state.step
         if self.state.step >= t.max_steps and main:
@@ -269,24 +300,29 @@ class Trainer:
         with RunLog(self.run_dir, self.cfg, t.max_steps, self.state.step, "train", main) as log:
             while self.state.step < t.max_steps:
                 step = self.state.step
-                will_log = (step + 1) % t.log_every == 0 or step + 1 == t.max_steps
-                out = self.train_step(step, grad_norms=will_log)
+                out = self.train_step(step)
                 self.state.step = step = step + 1
                 kill_here("step", step, acc.process_index)
-                finite = torch.isfinite(out["loss_real"] + out["loss_fake"] + out["g_loss"])
-                bad_step = torch.where(~finite & (bad_step < 0), torch.full_like(bad_step, step), bad_step)
+                first = (out["nonfinite"] > 0) & (bad_step == NO_BAD_STEP)
+                bad_step = torch.where(first, torch.full_like(bad_step, step), bad_step)
+                bad_what = torch.where(first, out["nonfinite"], bad_what)
 
                 due_log = step % t.log_every == 0 or step == t.max_steps
                 due_ckpt = step % t.checkpoint_every == 0 or step == t.max_steps
                 due_grid = step % t.sample_every == 0 or step == t.max_steps
                 if not (due_log or due_ckpt or due_grid):
                     continue
-                # Host syncs happen only here: never write anything made from non-finite weights.
-                first_bad = int(acc.gather(bad_step[None]).max().item())
-                if first_bad >= 0:
+                # Host syncs happen only here: never write anything made from non-finite weights. Weights
+                # are checked here only: with finite gradients they turn non-finite only by overflow.
+                weights_bad = ~_weights_finite(self.G, self.D)
+                first = weights_bad & (bad_step == NO_BAD_STEP)
+                bad_step = torch.where(first, torch.full_like(bad_step, step), bad_step)
+                bad_what = torch.where(first, torch.full_like(bad_what, 8), bad_what)
+                first_bad, what = earliest_bad_step(acc.gather(torch.stack([bad_step, bad_what])[None]))
+                if first_bad is not None:
                     good = list_checkpoints(self.run_dir)
                     raise UserError(
-                        f"the loss became NaN or infinite at step {first_bad}; training stopped and nothing was "
+                        f"{what} became NaN or infinite at step {first_bad}; training stopped and nothing was "
                         f"saved after it. The last good checkpoint is {good[-1] if good else 'none'}. Lower the "
                         f"learning rates (train.g_lr, train.d_lr) or check the classifier's logits"
                     )
