@@ -53,8 +53,9 @@ def test_synthetic_data_and_ranges():
     data = load_data(DataConfig(name="synthetic", synthetic_size=20, synthetic_channels=1, resolution=64))
     assert data.train.images.shape == (20, 1, 64, 64) and data.train.images.dtype == torch.uint8
     x = to_model_range(data.train.images)
-    assert x.min() >= -1 and x.max() <= 1
     assert torch.equal(to_uint8(x), data.train.images)
+    pixels = to_model_range(torch.tensor([0, 51, 255], dtype=torch.uint8))
+    torch.testing.assert_close(pixels, torch.tensor([-1.0, -0.6, 1.0]))  # v / 127.5 - 1
 
 
 def test_unknown_data_set():

@@ -46,3 +46,19 @@ def test_two_processes_keep_identical_weights(tmp_path):
             compared += 1
     assert compared > 50
     assert (tmp_path / "ddp" / "snapshot.safetensors").is_file()
+
+    # The logit statistics the two processes measured together (each on half of the 64 images, summed)
+    # equal those one process measures on all 64: not one process's half, and not 64 images twice.
+    from accelerate import Accelerator
+
+    from classifiers import ClassifierConfig, load_classifier
+    from infra.datasets import DataConfig, load_data
+    from inversion.training.logit_statistics import measure_logit_statistics
+
+    data = load_data(DataConfig(name="synthetic", synthetic_size=64, synthetic_channels=3))
+    classifier = load_classifier(ClassifierConfig(name="random:vgg_small", num_classes=10), 3)
+    mean, std = measure_logit_statistics(classifier, data.train, 64, 256, Accelerator(cpu=True))
+    for rank in ranks:
+        torch.testing.assert_close(rank["G.logit_norm.mean"], mean, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(rank["G.logit_norm.std"], std, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(std, torch.ones_like(std))

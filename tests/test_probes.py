@@ -174,7 +174,9 @@ def test_features_command(tmp_path, checkpoints):
     )
     matrix = _results(tmp_path)["matrix"]
     assert set(matrix) == {"net0", "net1"} and set(matrix["net0"]) == {"net0", "net1"}
-    assert all(0 <= cell["top1_match"] <= 1 for row in matrix.values() for cell in row.values())
+    # A network's own logits mapped to its own features and back through its own head give the same
+    # logits (least squares from z onto f, then W, is the identity on the logits' span): top-1 matches.
+    assert matrix["net0"]["net0"]["top1_match"] > 0.99 and matrix["net1"]["net1"]["top1_match"] > 0.99
 
 
 def test_confidence_command(tmp_path, checkpoints):

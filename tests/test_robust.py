@@ -168,12 +168,23 @@ def test_evaluate_stores_clean_and_robust_accuracy(tmp_path, capsys):
 
     out = tmp_path / "c.safetensors"
     assert train(["--config", str(CONFIGS / "tiny.yaml"), f"runs_dir={tmp_path}", f"out={out}", "max_steps=20"]) == 0
-    assert evaluate([str(out), "--norm", "l2", "--eps", "0.5", "--steps", "3", "--samples", "16"]) == 0
+    assert (
+        evaluate(
+            [str(out), "--norm", "l2", "--eps", "0.5", "--steps", "3", "--samples", "16", "--autoattack-steps", "3"]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "robust accuracy" in printed and "16 test images" in printed
     evaluation = load_classifier_checkpoint(out)[2]["evaluation"]
     assert evaluation["attack"]["norm"] == "l2" and evaluation["attack"]["samples"] == 16
-    assert 0 <= evaluation["robust_accuracy"] <= 1 and 0 <= evaluation["clean_accuracy"] <= 1
+    assert evaluation["robust_accuracy"] <= evaluation["clean_accuracy"]
+    assert evaluation["autoattack"]["robust_accuracy"] <= evaluation["robust_accuracy"] + 1 / 16
+    # eps 0: no attack changes an image, so every robust accuracy is the clean one.
+    assert evaluate([str(out), "--eps", "0", "--steps", "2", "--autoattack-steps", "2", "--samples", "16"]) == 0
+    evaluation = load_classifier_checkpoint(out)[2]["evaluation"]
+    assert evaluation["robust_accuracy"] == evaluation["clean_accuracy"]
+    assert evaluation["autoattack"]["robust_accuracy"] == evaluation["clean_accuracy"]
 
 
 def test_classifier_resume_is_bit_identical(tmp_path):
@@ -220,7 +231,12 @@ def test_small_cnns_have_the_papers_layer_shapes():
         assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
         assert build_arch(name, 10, 1)(torch.zeros(1, 1, 32, 32)).shape == (1, 10)  # 32 px works too
     x = torch.randn(1, 1, 28, 28)
-    assert SMALL_CNNS["cnn2_k5_tanh"](image_size=28).features(x).abs().max() <= 1  # tanh hidden layer
+    for name, act in (("cnn2_k5_tanh", torch.tanh), ("cnn2_k5_relu", torch.relu)):
+        net = SMALL_CNNS[name](image_size=28)
+        with torch.no_grad():  # fc1 reads nothing and adds -2 ... 2: its features are act(bias), exactly
+            net.fc1.weight.zero_()
+            net.fc1.bias.copy_(torch.linspace(-2, 2, 50))
+        torch.testing.assert_close(net.features(x), act(torch.linspace(-2, 2, 50))[None])
     linear = SMALL_CNNS["cnn2_k5_linear"](image_size=28)
     torch.testing.assert_close(
         linear(2 * x) - linear(torch.zeros_like(x)), 2 * (linear(x) - linear(torch.zeros_like(x))), rtol=1e-4, atol=1e-5

@@ -367,3 +367,49 @@ def test_nan_gradients_with_a_finite_loss_stop_training(run_tiny, capsys, monkey
     err = capsys.readouterr().err
     assert "G's gradients became NaN or infinite at step 3" in err and "the loss" not in err.split("became")[0]
     assert [p.name for p in list_checkpoints(run_dir)] == ["step-0000002"]
+
+
+def test_a_d_step_leaves_g_unchanged_and_a_g_step_leaves_d_unchanged(tmp_path, tiny_config):
+    cfg = load_config(Config, tiny_config, [f"runs_dir={tmp_path}", "name=steps"])
+    trainer = Trainer(cfg, tmp_path / "steps")
+
+    def weights(module):
+        return {k: p.detach().clone() for k, p in module.named_parameters()}
+
+    g_before, d_before = weights(trainer.G), weights(trainer.D)
+    logits, *_ = trainer._d_step()
+    trainer.opt_d.step()
+    assert all(p.grad is None for p in trainer.G.parameters())  # G ran under no_grad
+    assert all(torch.equal(g_before[k], p) for k, p in trainer.G.named_parameters())
+    assert any(not torch.equal(d_before[k], p) for k, p in trainer.D.named_parameters())
+
+    d_after_d_step = weights(trainer.D)
+    d_grads = {k: p.grad.clone() for k, p in trainer.D.named_parameters()}
+    trainer._g_step(logits)
+    trainer.opt_g.step()
+    # D's weights and the gradients its own step left are untouched (its spectral-norm vectors, buffers,
+    # do advance: every forward in training mode runs a power iteration, as in BigGAN).
+    assert all(torch.equal(d_after_d_step[k], p) for k, p in trainer.D.named_parameters())
+    assert all(torch.equal(d_grads[k], p.grad) for k, p in trainer.D.named_parameters())
+    assert any(not torch.equal(g_before[k], p) for k, p in trainer.G.named_parameters())
+    assert all(p.requires_grad for p in trainer.D.parameters())  # switched back on for the next D step
+
+
+def test_the_ema_generator_follows_then_averages_the_live_one(tmp_path, tiny_config):
+    cfg = load_config(Config, tiny_config, [f"runs_dir={tmp_path}", "name=ema", "train.ema_start=1"])
+    trainer = Trainer(cfg, tmp_path / "ema")
+    live = trainer.accelerator.unwrap_model(trainer.G)
+    noise, logits = torch.randn(4, cfg.model.g.dim_noise), torch.randn(4, 10)
+
+    trainer.train_step(0)  # before ema_start: the EMA is a copy of G, so they draw the same images
+    live.eval()
+    torch.testing.assert_close(trainer.ema.model(noise, logits), live(noise, logits), rtol=0, atol=0)
+    live.train()
+    previous = {k: v.clone() for k, v in trainer.ema.model.named_parameters()}
+    trainer.train_step(1)  # from ema_start on: ema <- decay * ema + (1 - decay) * G, weight by weight
+    d = cfg.train.ema_decay
+    for name, p in trainer.ema.model.named_parameters():
+        expected = d * previous[name] + (1 - d) * dict(live.named_parameters())[name].detach()
+        torch.testing.assert_close(p, expected, rtol=1e-6, atol=1e-7, msg=name)
+    live.eval()
+    assert not torch.allclose(trainer.ema.model(noise, logits), live(noise, logits))
