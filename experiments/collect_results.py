@@ -1,10 +1,17 @@
-"""Gather the reference experiment's measured tables into one Markdown file (docs/RESULTS.md quotes it).
+"""Rebuild docs/RESULTS.md from the reference experiment's run folder: nothing in it is typed by hand.
 
-    python experiments/collect_results.py runs/reference-cpu > runs/reference-cpu/tables.md
+    bash experiments/fmnist_reference.sh shipped runs/reference-shipped
+    python experiments/ema_statistics.py checkpoints/fmnist/inverter-std.safetensors \\
+        checkpoints/fmnist/inverter-robust.safetensors --evaluator checkpoints/fmnist/evaluator.safetensors \\
+        --out runs/ema-statistics
+    python experiments/collect_results.py runs/reference-shipped --ema runs/ema-statistics
 
-Reads what experiments/fmnist_reference.sh wrote under ROOT: the classifiers' metadata, every
-evaluate.py command's Markdown and results.json, the probes' Markdown, hardware.txt and timings.tsv.
-Nothing here computes a metric; it only puts measured ones side by side.
+Reads what experiments/fmnist_reference.sh wrote under ROOT (the classifiers' metadata, every
+evaluate.py command's results.json and Markdown, the probes', hardware.txt, timings.tsv) and, with
+--ema, experiments/ema_statistics.py's folders; writes the whole document (--out, default
+docs/RESULTS.md) and copies its pictures next to it (docs/results/). The verdicts' numbers are read
+from the same files as the tables. Nothing here computes a metric; a part whose run has not
+finished says so.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,51 +27,353 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classifiers.checkpoint import read_metadata  # noqa: E402
-from inversion.presentation.tables import fidelity_table  # noqa: E402
+from inversion.presentation.tables import fidelity_table, table  # noqa: E402
+
+KINDS = {"std": "standard", "robust": "robust"}
+
+
+# ------------------------------------------------------------------ reading
+def load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def timings(root: Path) -> list[dict]:
-    """timings.tsv's rows: step, seconds (an int), command."""
-    with open(root / "timings.tsv") as f:
+    path = root / "timings.tsv"
+    if not path.is_file():
+        return []
+    with open(path) as f:
         return [{**row, "seconds": int(row["seconds"])} for row in csv.DictReader(f, delimiter="\t")]
 
 
 def minutes(seconds: int | None) -> str:
-    return "n/a" if seconds is None else f"{seconds // 60} min {seconds % 60:02d} s"
+    return "not run" if seconds is None else f"{seconds // 60} min {seconds % 60:02d} s"
 
 
-def classifier_table(root: Path, times: dict) -> str:
-    lines = [
-        "| classifier | architecture | training | clean test accuracy | PGD-20 L-inf 0.1 accuracy | wall time |",
-        "| --- | --- | --- | --- | --- | --- |",
+def pct(value: float, interval: list[float] | None = None) -> str:
+    text = f"{value:.1%}"
+    return text + (f" [{interval[0]:.1%}, {interval[1]:.1%}]" if interval else "")
+
+
+def num(value: float, interval: list[float] | None = None, fmt: str = ".2f") -> str:
+    text = f"{value:{fmt}}"
+    return text + (f" [{interval[0]:{fmt}}, {interval[1]:{fmt}}]" if interval else "")
+
+
+def apart(a: list[float], b: list[float]) -> bool:
+    """Two 95% intervals that do not overlap."""
+    return a[1] < b[0] or b[1] < a[0]
+
+
+# ------------------------------------------------------------------ sections
+def header(root: Path, ema: list[Path]) -> list[str]:
+    hardware = (root / "hardware.txt").read_text().strip() if (root / "hardware.txt").is_file() else "not recorded"
+    ema_cmd = f" --ema {' '.join(str(e) for e in ema)}" if ema else ""
+    return [
+        "# Results: the reference experiment on Fashion-MNIST",
+        "",
+        "This document is written by `experiments/collect_results.py` from the run folders; every number in it",
+        "is read from a command's `results.json` or a network's metadata. To rebuild it:",
+        "",
+        "```",
+        f"bash experiments/fmnist_reference.sh {root.name.removeprefix('reference-')} {root}",
+        f"python experiments/collect_results.py {root}{ema_cmd}",
+        "```",
+        "",
+        "The networks are the ones in `checkpoints/fmnist/`, trained by `bash experiments/fmnist_reference.sh cpu`",
+        "on this project's 2-core CPU machine at CPU size (the `shipped` profile evaluates them without",
+        "training them again). **Each inverter is one training run** (one seed): the 95% intervals in",
+        "brackets are bootstrap intervals over test images. They say how much a number would move on",
+        "other test images for these networks, not how much it would move between training runs, which",
+        "only more runs would measure. No GPU has been lent to the project yet: the GPU-size experiment,",
+        "the speed benchmark and the quality goals of the GPU issue wait for one.",
+        "",
+        "Hardware of this run:",
+        "",
+        "```",
+        hardware,
+        "```",
+        "",
     ]
-    for kind in ("std", "robust", "evaluator"):
+
+
+def fidelity_of(path: Path) -> dict | None:
+    data = load(path / "results.json")
+    return data["fidelity"] if data else None
+
+
+def verdicts(root: Path) -> list[str]:
+    out = ["## Verdict on the paper's claims", ""]
+    std, robust = fidelity_of(root / "std/eval/fidelity"), fidelity_of(root / "robust/eval/fidelity")
+    rows = []
+    if std and robust:
+        keys = [
+            ("id_top1", "identification top-1 of 1,000", pct),
+            ("psnr", "PSNR dB", num),
+            ("evaluator_acc_recon", "evaluator accuracy on reconstructions", pct),
+            ("top1_agreement", "top-1 agreement", pct),
+            ("knn_distance", "KNN distance (lower is better)", num),
+        ]
+        better, worse, level = [], [], []
+        for key, label, fmt in keys:
+            if key not in std or key not in robust:
+                continue
+            lower_better = key == "knn_distance"
+            text = f"{label} {fmt(robust[key], robust.get(key + '_ci'))} vs {fmt(std[key], std.get(key + '_ci'))}"
+            if not apart(robust[key + "_ci"], std[key + "_ci"]):
+                level.append(text)
+            elif (robust[key] < std[key]) == lower_better:
+                better.append(text)
+            else:
+                worse.append(text)
+        fid = "fid[logit-inversion-evaluator]"
+        fid_text = f" FID (evaluator features) {robust[fid]:.2f} vs {std[fid]:.2f} (no interval)." if fid in std else ""
+        summary = (
+            f"Robust ahead with intervals apart on {len(better)} of {len(better) + len(worse) + len(level)} main "
+            f"measures: {'; '.join(better) or 'none'}. Behind: {'; '.join(worse) or 'none'}. Intervals overlap: "
+            f"{'; '.join(level) or 'none'}.{fid_text}"
+        )
+        rows.append(["Reconstructions from robust logits are better than from standard logits", summary])
+    baselines = {name: fidelity_of(root / f"{name}/eval/fidelity") for name in ("decoder-std", "decoder-robust")} | {
+        name: fidelity_of(root / f"{name}/eval/fidelity") for name in ("optimize-std", "optimize-robust")
+    }
+    if std and robust and all(baselines.values()):
+        gan = {"std": std, "robust": robust}
+        parts = []
+        for kind in KINDS:
+            g, d, o = gan[kind], baselines[f"decoder-{kind}"], baselines[f"optimize-{kind}"]
+            parts.append(
+                f"{KINDS[kind]}: identification top-1 GAN {pct(g['id_top1'], g['id_top1_ci'])}, decoder "
+                f"{pct(d['id_top1'], d['id_top1_ci'])}, optimisation {pct(o['id_top1'], o['id_top1_ci'])} (among "
+                f"{o['id_candidates']} on its 1,000 images); agreement GAN {pct(g['top1_agreement'])}, decoder "
+                f"{pct(d['top1_agreement'])}, optimisation {pct(o['top1_agreement'])}"
+            )
+        rows.append(["Both inverters beat the baselines on identification and agreement", ". ".join(parts) + "."])
+    else:
+        rows.append(
+            [
+                "Both inverters beat the baselines",
+                "Not re-measured in this run yet: the baselines' steps (`decoder-*`, `optimize-*`) have not finished.",
+            ]
+        )
+    probe = load(root / "probes/softmax-invariant/results.json")
+    if probe:
+        parts = []
+        for name, targets in probe["results"].items():
+            gains = ", ".join(f"{target} {num(v['gain'], v['gain_ci'], '+.3f')}" for target, v in targets.items())
+            parts.append(f"{name}: {gains}")
+        rows.append(
+            [
+                "Logits hold more than the softmax",
+                "Measured by `probe softmax-invariant` (R^2 gain of linear read-outs when the mean logit, invisible "
+                f"in the softmax, joins the log-softmax; {probe['test_images']} test images): "
+                + "; ".join(parts)
+                + ". A gain whose interval lies above 0 is information the softmax does not show; these gains are "
+                "real but small (a few thousandths to a hundredth of R^2).",
+            ]
+        )
+    for kind in KINDS:
+        adv = load(root / f"{kind}/eval/adversarial/results.json")
+        if adv:
+            a = adv["attacks"]["untargeted"]
+            rows.append(
+                [
+                    f"Adversarial logits reconstruct the adversary's class ({KINDS[kind]})",
+                    f"Of {a['attacked']} correctly classified images attacked, PGD succeeded on "
+                    f"{pct(*a['attack_success'])}; of those, the evaluator sees the adversary's class in "
+                    f"{pct(*a['recon_is_adversary'])} of reconstructions and the source class in "
+                    f"{pct(*a['recon_is_source'])}.",
+                ]
+            )
+    for kind in KINDS:
+        inv = load(root / f"{kind}/eval/invariance/results.json")
+        if inv:
+            kept = [t for t, v in inv["transforms"].items() if v["kept_ci"][0] > 0]
+            rest = [t for t in inv["transforms"] if t not in kept]
+            rows.append(
+                [
+                    f"Which image changes the logits keep ({KINDS[kind]})",
+                    f"On {inv['images']} test images, the reconstruction follows T more often than G(phi(x)) does "
+                    f"(interval of the difference above 0) for: {', '.join(kept) or 'none'}; no evidence for: "
+                    f"{', '.join(rest) or 'none'}.",
+                ]
+            )
+    out += [table(["claim (Teterwak et al. 2021)", "what the numbers say"], rows), ""]
+    return out
+
+
+def networks(root: Path, times: dict) -> list[str]:
+    rows = []
+    for kind, label in (("std", "standard classifier"), ("robust", "robust classifier"), ("evaluator", "evaluator")):
         path = root / "classifiers" / kind / "classifier.safetensors"
         if not path.is_file():
             continue
         meta = read_metadata(path)
-        robust = meta.get("robust_accuracy", meta.get("evaluation", {}).get("robust_accuracy"))
         adv = meta.get("adversarial")
-        training = "standard" if not adv else (f"PGD-{adv['steps']} {adv['norm']} eps {adv['eps']}")
-        lines.append(
-            f"| {kind} | {meta['arch']} width {meta['width']} | {training}, {meta['steps']} steps | "
-            f"{meta['test_accuracy']:.2%} | {'' if robust is None else f'{robust:.2%}'} | "
-            f"{minutes(times.get(f'classifier-{kind}'))} |"
+        training = "standard" if not adv else f"PGD-{adv['steps']} {adv['norm']} eps {adv['eps']}"
+        ev = meta.get("evaluation") or {}
+        auto = ev.get("autoattack") or {}
+        pgd = f"{pct(ev['robust_accuracy'], ev.get('robust_accuracy_ci'))}" if "robust_accuracy" in ev else ""
+        aa = f"{pct(auto['robust_accuracy'], auto.get('robust_accuracy_ci'))}" if auto else ""
+        rows.append(
+            [
+                label,
+                f"{meta['arch']} width {meta['width']}, {training}, {meta['steps']} steps",
+                f"{meta['test_accuracy']:.2%}",
+                pgd,
+                aa,
+                str(ev.get("attack", {}).get("samples", "")),
+            ]
         )
-    return "\n".join(lines) + "\n"
+    out = [
+        "## The networks",
+        "",
+        "Clean accuracy on all 10,000 test images. Robust accuracy at L-inf eps 0.1 by single-restart PGD-20 and by",
+        "AutoAttack's APGD-CE then APGD-T (100 steps each; an image counts only if it survives both), on the",
+        f"first test images (`python -m classifiers.evaluate CKPT --norm linf --eps 0.1 --steps 20 --samples 1000`;"
+        f" {minutes(times.get('classifier-std-attacks'))} and {minutes(times.get('classifier-robust-attacks'))}).",
+        "The same numbers are in each shipped checkpoint's metadata under `evaluation`.",
+        "",
+        table(["network", "what", "clean accuracy", "PGD-20 accuracy", "AutoAttack accuracy", "attacked images"], rows),
+        "",
+    ]
+    return out
 
 
-def fidelity(path: Path) -> dict | None:
-    results = path / "results.json"
-    return json.loads(results.read_text())["fidelity"] if results.is_file() else None
+def copy_picture(src: Path, docs: Path, name: str) -> str | None:
+    if not src.is_file():
+        return None
+    target = docs / "results" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, target)
+    return f"results/{name}"
 
 
-def section(title: str, *files: Path) -> str:
-    parts = [f"### {title}", ""]
-    for f in files:
-        if f.is_file():
-            parts += [f"`{f}`:", "", f.read_text().strip(), ""]
-    return "\n".join(parts) + "\n"
+def pictures(root: Path, docs: Path) -> list[str]:
+    out = ["## Reconstructions", ""]
+    for kind in KINDS:
+        results = load(root / f"{kind}/eval/grid/results.json")
+        link = copy_picture(root / f"{kind}/eval/grid/grid.png", docs, f"grid-{kind}.png")
+        if link and results:
+            caption = results.get("pictures", {}).get("grid.png", "")
+            out += [f"### {KINDS[kind].capitalize()} classifier", "", f"![{KINDS[kind]}]({link})", "", caption, ""]
+    return out
+
+
+def fidelity_sections(root: Path) -> list[str]:
+    full = {
+        name: fidelity_of(path)
+        for name, path in (
+            ("GAN, standard", root / "std/eval/fidelity"),
+            ("GAN, robust", root / "robust/eval/fidelity"),
+            ("decoder, standard", root / "decoder-std/eval/fidelity"),
+            ("decoder, robust", root / "decoder-robust/eval/fidelity"),
+        )
+    }
+    subset = {
+        name: fidelity_of(path)
+        for name, path in (
+            ("GAN, standard", root / "std/eval/fidelity-limit1000"),
+            ("GAN, robust", root / "robust/eval/fidelity-limit1000"),
+            ("optimisation, standard", root / "optimize-std/eval/fidelity"),
+            ("optimisation, robust", root / "optimize-robust/eval/fidelity"),
+        )
+    }
+    out = ["## Fidelity", ""]
+    for title, columns, cmd in (
+        (
+            "All 10,000 test images",
+            full,
+            "python evaluate.py fidelity --run RUN --evaluator EVALUATOR",
+        ),
+        (
+            "The first 1,000 test images, with optimisation-based inversion",
+            subset,
+            "python evaluate.py fidelity --run RUN --evaluator EVALUATOR --limit 1000",
+        ),
+    ):
+        present = {k: v for k, v in columns.items() if v}
+        missing = [k for k, v in columns.items() if not v]
+        out += [f"### {title}", "", f"`{cmd}`. 95% bootstrap intervals over images in brackets.", ""]
+        out += [fidelity_table(present) if present else "Not run yet.", ""]
+        if missing and present:
+            out += [f"Not run yet: {', '.join(missing)}.", ""]
+    return out
+
+
+def command_sections(root: Path) -> list[str]:
+    out = []
+    for title, folder, md in (
+        ("Adversarial inputs", "adversarial", "adversarial.md"),
+        ("Correctly and wrongly classified test images", "adversarial", "subsets.md"),
+        ("Invariance to image transforms", "invariance", "invariance.md"),
+        *((f"Logit edit: {e}", f"manipulate-{e}", "manipulate.md") for e in EDITS),
+        ("Out of distribution: scikit-learn digits", "ood-sklearn-digits", "ood.md"),
+        ("Out of distribution: scikit-image photographs", "ood-skimage-samples", "ood.md"),
+    ):
+        parts = []
+        for kind in KINDS:
+            path = root / kind / "eval" / folder / md
+            if path.is_file():
+                parts += [f"### {title}: {KINDS[kind]} classifier", "", path.read_text().strip(), ""]
+        if parts:
+            out += [f"## {title}", "", *parts]
+    return out
+
+
+EDITS = ("shift", "scale", "noise", "interpolate", "swap-top2")
+
+
+def probes(root: Path) -> list[str]:
+    out = ["## Probes", ""]
+    for name in (
+        "softmax-invariant",
+        "fingerprint",
+        "features",
+        "confidence",
+        "novelty",
+        "style-shift-std",
+        "style-shift-robust",
+    ):
+        files = sorted((root / "probes" / name).glob("*.md"))
+        if files:
+            out += [f"### {name}", ""]
+            for f in files:
+                out += [f.read_text().strip(), ""]
+    return out if len(out) > 2 else []
+
+
+def ema_section(folders: list[Path]) -> list[str]:
+    if not folders:
+        return []
+    out = [
+        "## The EMA generator's batch-norm statistics",
+        "",
+        "Every snapshot and grid now runs the EMA weights with batch-norm statistics measured for them (standing",
+        "statistics over the logits of 1,024 training images; `inversion/training/standing_statistics.py`).",
+        "Before, the EMA copy ran the live generator's statistics. `experiments/ema_statistics.py` scores both",
+        "on the same 10,000 test images, for the shipped inverters and for one retrained with the same config:",
+        "",
+    ]
+    for folder in folders:
+        text = (folder / "ema_statistics.md").read_text().strip() if (folder / "ema_statistics.md").is_file() else ""
+        out += [text.replace("### ", "### EMA statistics: "), ""] if text else []
+    return out
+
+
+def wall_times(rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    return [
+        "## Every step's wall time",
+        "",
+        "From the script's `timings.tsv`; the two tracks ran side by side, one thread each.",
+        "",
+        table(
+            ["step", "wall time", "command"],
+            [[r["step"], minutes(r["seconds"]), f"`{r['command']}`"] for r in rows],
+        ),
+        "",
+    ]
 
 
 def main(argv=None) -> int:
@@ -72,70 +382,27 @@ def main(argv=None) -> int:
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("root", help="the experiment's folder (runs/reference-cpu)")
-    root = Path(p.parse_args(argv).root)
+    p.add_argument("root", help="the experiment's folder (runs/reference-shipped)")
+    p.add_argument("--ema", nargs="*", default=[], help="experiments/ema_statistics.py output folders")
+    p.add_argument("--out", default="docs/RESULTS.md", help="where the document goes (default docs/RESULTS.md)")
+    args = p.parse_args(argv)
+    root, out = Path(args.root), Path(args.out)
     rows = timings(root)
     times = {row["step"]: row["seconds"] for row in rows}
-    out = [
-        "## Hardware",
-        "",
-        "```",
-        (root / "hardware.txt").read_text().strip(),
-        "```",
-        "",
-        "## Wall time of every step",
-        "",
-        "| step | wall time | command |",
-        "| --- | --- | --- |",
+    ema = [Path(e) for e in args.ema]
+    doc = [
+        *header(root, ema),
+        *verdicts(root),
+        *networks(root, times),
+        *pictures(root, out.parent),
+        *fidelity_sections(root),
+        *command_sections(root),
+        *probes(root),
+        *ema_section(ema),
+        *wall_times(rows),
     ]
-    out += [f"| {row['step']} | {minutes(row['seconds'])} | `{row['command']}` |" for row in rows]
-    out += ["", "## Classifiers", "", classifier_table(root, times)]
-
-    full = {
-        name: fidelity(path)
-        for name, path in (
-            ("GAN, standard", root / "std/eval/fidelity"),
-            ("GAN, robust", root / "robust/eval/fidelity"),
-            ("decoder, standard", root / "decoder-std/eval/fidelity"),
-            ("decoder, robust", root / "decoder-robust/eval/fidelity"),
-        )
-    }
-    out += ["## Fidelity on all 10,000 test images", "", fidelity_table({k: v for k, v in full.items() if v})]
-    subset = {
-        name: fidelity(path)
-        for name, path in (
-            ("GAN, standard", root / "std/eval/fidelity-limit1000"),
-            ("GAN, robust", root / "robust/eval/fidelity-limit1000"),
-            ("optimisation, standard", root / "optimize-std/eval/fidelity"),
-            ("optimisation, robust", root / "optimize-robust/eval/fidelity"),
-        )
-    }
-    out += [
-        "## Fidelity on the first 1,000 test images (with optimisation-based inversion)",
-        "",
-        fidelity_table({k: v for k, v in subset.items() if v}),
-    ]
-    for title, command, md in (
-        ("Invariance", "invariance", "invariance.md"),
-        ("Adversarial examples", "adversarial", "adversarial.md"),
-        ("Correctly and wrongly classified test images", "adversarial", "subsets.md"),
-        ("Out of distribution: scikit-learn digits", "ood-sklearn-digits", "ood.md"),
-        ("Out of distribution: scikit-image photographs", "ood-skimage-samples", "ood.md"),
-    ):
-        out.append(section(title, root / "std/eval" / command / md, root / "robust/eval" / command / md))
-    for edit in ("shift", "scale", "noise", "interpolate", "swap-top2"):
-        out.append(
-            section(
-                f"Logit edit: {edit}",
-                root / f"std/eval/manipulate-{edit}/manipulate.md",
-                root / f"robust/eval/manipulate-{edit}/manipulate.md",
-            )
-        )
-    probes = root / "probes"
-    out.append("## Probes\n")
-    for name in ("fingerprint", "features", "confidence", "novelty", "style-shift-std", "style-shift-robust"):
-        out.append(section(name, *sorted((probes / name).glob("*.md"))))
-    print("\n".join(out))
+    out.write_text("\n".join(doc).rstrip() + "\n")
+    print(out)
     return 0
 
 
