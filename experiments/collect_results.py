@@ -401,6 +401,7 @@ def main(argv=None) -> int:
         *ema_section(ema),
         *wall_times(rows),
     ]
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(doc).rstrip() + "\n")
     print(out)
     return 0

@@ -26,7 +26,9 @@ NOT_RUN = {
     "make test": "it is what runs this test",
     "bash experiments/fmnist_reference.sh cpu": "two hours of CPU; each of its steps is a command run here",
     "bash experiments/fmnist_reference.sh gpu": "needs a GPU",
-    "python experiments/collect_results.py runs/reference-cpu": "needs the reference experiment's folder",
+    "bash experiments/fmnist_reference.sh shipped": "an hour of CPU; each of its steps is a command run here",
+    "python experiments/collect_results.py runs/reference-shipped": "needs the experiment's folder; "
+    "tests/test_results_document.py runs it on a folder it builds",
     "python scripts/ship_checkpoints.py runs/reference-cpu": "the same; tests/test_shipped_checkpoints.py runs it",
     "python -m classifiers.convert robustness:cifar_resnet50 cifar_l2_0_5.pt --out robust_c10.safetensors "
     "--trust-checkpoint": "needs MadryLab's published file; tests/test_robust.py converts one the library builds",
