@@ -6,6 +6,8 @@ a loss that saturates); AutoAttack's APGD adapts its step size and APGD-T attack
 of the other classes in turn with the DLR loss. The attacks are torchattacks' implementations
 (pinned in requirements-nodeps.txt; installed without its dependencies, which pin an old requests),
 run as AutoAttack runs them: APGD-CE on every image, then APGD-T on those still classified correctly.
+torchattacks reseeds torch's global generator at each call (its `seed`), so both attacks are
+repeatable; whatever draws random numbers after them in the same process draws from that seed.
 An image counts as robust only if it survives both. The standard AutoAttack suite adds FAB-T and
 Square; for networks without gradient masking the two APGD attacks give nearly all of its success,
 which is why they are the pair the robustness literature reports when it runs fewer than four.
@@ -22,6 +24,7 @@ import torch
 from accelerate import Accelerator
 
 from infra.batches import eval_batches
+from infra.errors import UserError
 from infra.optional import require
 from infra.progress import progress
 
@@ -47,6 +50,11 @@ def build_attacks(model: torch.nn.Module, norm: str, eps: float, steps: int, num
     torchattacks = require("torchattacks", "AutoAttack's APGD-CE and APGD-T")
     if norm not in NORMS:
         raise ValueError(f"norm must be one of {tuple(NORMS)}, got {norm!r}")
+    if num_classes < 4:  # its DLR loss reads the 3rd and 4th largest logits
+        raise UserError(
+            f"AutoAttack's APGD-T needs at least 4 classes; this classifier has {num_classes}: "
+            f"pass --autoattack-steps 0 for PGD only"
+        )
     return {
         "apgd-ce": torchattacks.APGD(model, norm=NORMS[norm], eps=eps, steps=steps, n_restarts=1, seed=seed, loss="ce"),
         "apgd-t": torchattacks.APGDT(

@@ -141,3 +141,11 @@ def test_autoattack_finds_exactly_the_images_within_eps():
     assert result["robust_per_image"].tolist() == [False, True, False, True] * 5
     small = autoattack_accuracy(_Brightness(), data, 8, Accelerator(cpu=True), "linf", eps=0.04, steps=10)
     assert small["robust_accuracy"] == 1.0
+
+
+def test_autoattack_says_when_a_classifier_has_too_few_classes():
+    from classifiers.autoattack import build_attacks
+    from infra.errors import UserError
+
+    with pytest.raises(UserError, match="at least 4 classes; this classifier has 3"):
+        build_attacks(_Brightness(), "linf", 0.1, 10, num_classes=3)
