@@ -200,6 +200,7 @@ def describe_run(run: str) -> dict:
                 test_accuracy=cmeta.get("test_accuracy"),
                 robust_accuracy=robust,
                 robust_attack=attack,
+                autoattack=(cmeta.get("evaluation") or {}).get("autoattack"),
             )
     except UserError:  # the classifier's file is elsewhere: the report says less about it
         pass

@@ -97,6 +97,12 @@ def describe_classifier(c: dict) -> str:
             f"accuracy under PGD-{attack.get('steps', '?')} {attack.get('norm', '')} eps "
             f"{attack.get('eps', '?')}: {_percent(c['robust_accuracy'])}"
         )
+    if c.get("autoattack"):
+        auto = c["autoattack"]
+        parts.append(
+            f"under AutoAttack's APGD-CE + APGD-T ({auto['norm']} eps {auto['eps']}, first {auto['samples']} test "
+            f"images): {_percent(auto['robust_accuracy'])}"
+        )
     return "; ".join(parts)
 
 
