@@ -133,6 +133,7 @@ class Trainer:
         g = torch.Generator().manual_seed(t.seed)
         self.grid_noise = [torch.randn(n, cfg.model.g.dim_noise, generator=g).to(self.device) for _ in range(2)]
         self.standing_logits = self._standing_logits()
+        self._inference: tuple[int, torch.nn.Module] | None = None  # (step, the EMA generator with its statistics)
 
         if resume:
             latest = load_latest_checkpoint(acc, self.run_dir)
@@ -154,13 +155,17 @@ class Trainer:
 
     def inference_generator(self) -> torch.nn.Module:
         """The EMA generator as snapshots and grids use it: with standing statistics (its own batch-norm
-        statistics), unless train.standing_samples is 0."""
+        statistics), unless train.standing_samples is 0. Measured once per step: the grid and the
+        snapshot of the same step share it."""
         if self.standing_logits is None:
             return self.ema.model
-        t = self.cfg.train
-        return with_standing_statistics(
-            self.ema.model, self.standing_logits, self.cfg.model.g.dim_noise, t.batch_size, seed=t.seed
-        )
+        if self._inference is None or self._inference[0] != self.state.step:
+            t = self.cfg.train
+            model = with_standing_statistics(
+                self.ema.model, self.standing_logits, self.cfg.model.g.dim_noise, t.batch_size, seed=t.seed
+            )
+            self._inference = (self.state.step, model)
+        return self._inference[1]
 
     # ------------------------------------------------------------------ one step
     def _d_step(self):
@@ -222,7 +227,7 @@ class Trainer:
         self.opt_g.step()
         self.ema.update(self.accelerator.unwrap_model(self.G), step)
         loss_finite = torch.isfinite(loss_real + loss_fake + g_loss)
-        nonfinite = (~loss_finite).long() + 2 * (~d_finite).long() + 4 * (~torch.isfinite(grad_g)).long()
+        nonfinite = (~loss_finite).long() | 2 * (~d_finite).long() | 4 * (~torch.isfinite(grad_g)).long()
         return {
             "nonfinite": nonfinite,
             "logits": logits,
@@ -303,21 +308,20 @@ class Trainer:
                 out = self.train_step(step)
                 self.state.step = step = step + 1
                 kill_here("step", step, acc.process_index)
-                first = (out["nonfinite"] > 0) & (bad_step == NO_BAD_STEP)
-                bad_step = torch.where(first, torch.full_like(bad_step, step), bad_step)
-                bad_what = torch.where(first, out["nonfinite"], bad_what)
 
                 due_log = step % t.log_every == 0 or step == t.max_steps
                 due_ckpt = step % t.checkpoint_every == 0 or step == t.max_steps
                 due_grid = step % t.sample_every == 0 or step == t.max_steps
-                if not (due_log or due_ckpt or due_grid):
-                    continue
-                # Host syncs happen only here: never write anything made from non-finite weights. Weights
-                # are checked here only: with finite gradients they turn non-finite only by overflow.
-                weights_bad = ~_weights_finite(self.G, self.D)
-                first = weights_bad & (bad_step == NO_BAD_STEP)
+                sync = due_log or due_ckpt or due_grid
+                nonfinite = out["nonfinite"]
+                if sync:  # weights are checked here only: with finite gradients they turn non-finite only by overflow
+                    nonfinite = nonfinite | 8 * (~_weights_finite(self.G, self.D)).long()
+                first = (nonfinite > 0) & (bad_step == NO_BAD_STEP)
                 bad_step = torch.where(first, torch.full_like(bad_step, step), bad_step)
-                bad_what = torch.where(first, torch.full_like(bad_what, 8), bad_what)
+                bad_what = torch.where(first, nonfinite, bad_what)
+                if not sync:
+                    continue
+                # Host syncs happen only here: never write anything made from non-finite weights.
                 first_bad, what = earliest_bad_step(acc.gather(torch.stack([bad_step, bad_what])[None]))
                 if first_bad is not None:
                     good = list_checkpoints(self.run_dir)
