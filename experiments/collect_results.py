@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classifiers.checkpoint import read_metadata  # noqa: E402
-from inversion.presentation.tables import fidelity_table, table  # noqa: E402
+from inversion.presentation.tables import fidelity_table, table, with_interval  # noqa: E402
 
 KINDS = {"std": "standard", "robust": "robust"}
 
@@ -50,13 +50,11 @@ def minutes(seconds: int | None) -> str:
 
 
 def pct(value: float, interval: list[float] | None = None) -> str:
-    text = f"{value:.1%}"
-    return text + (f" [{interval[0]:.1%}, {interval[1]:.1%}]" if interval else "")
+    return with_interval(value, interval, ".1%")
 
 
 def num(value: float, interval: list[float] | None = None, fmt: str = ".2f") -> str:
-    text = f"{value:{fmt}}"
-    return text + (f" [{interval[0]:{fmt}}, {interval[1]:{fmt}}]" if interval else "")
+    return with_interval(value, interval, fmt)
 
 
 def apart(a: list[float], b: list[float]) -> bool:

@@ -11,7 +11,7 @@ from infra.cli import integer, number
 from ..evaluation.adversarial import MODES, attack_reconstructions, correctness_masks
 from ..evaluation.fidelity import collect, inverter_reconstruct
 from ..presentation.images import table_grid
-from ..presentation.tables import fidelity_table, table
+from ..presentation.tables import fidelity_table, table, with_interval
 from .base import (
     Command,
     Output,
@@ -85,8 +85,8 @@ class Adversarial(Command):
         r, attack = result.numbers, result.numbers["attack"]
 
         def share(value: tuple) -> str:
-            mean, (low, high) = value
-            return "n/a" if mean != mean else f"{mean:.1%} [{low:.1%}, {high:.1%}]"
+            mean, interval = value
+            return "n/a" if mean != mean else with_interval(mean, interval, ".1%")
 
         rows = [
             [

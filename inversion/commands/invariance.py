@@ -11,7 +11,7 @@ from infra.errors import UserError
 from ..evaluation import invariance
 from ..evaluation.fidelity import inverter_reconstruct
 from ..presentation.images import table_grid
-from ..presentation.tables import table
+from ..presentation.tables import table, with_interval
 from .base import Command, Output, Result, add_evaluator_argument, first_indices, load_evaluator, open_run, register
 
 
@@ -59,9 +59,8 @@ class Invariance(Command):
     def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r = result.numbers
 
-        def share(v: dict, key: str) -> str:
-            low, high = v[f"{key}_ci"]
-            return f"{v[key]:.1%} [{low:.1%}, {high:.1%}]"
+        def share(v: dict, key: str, fmt: str = ".1%") -> str:
+            return with_interval(v[key], v[f"{key}_ci"], fmt)
 
         def verdict(v: dict) -> str:
             low, high = v["kept_ci"]
@@ -73,7 +72,7 @@ class Invariance(Command):
                 share(v, "follows_transform"),
                 share(v, "follows_if_ignored"),
                 share(v, "follows_random_pairing"),
-                f"{v['kept']:+.1%} [{v['kept_ci'][0]:+.1%}, {v['kept_ci'][1]:+.1%}]",
+                share(v, "kept", "+.1%"),
                 verdict(v),
                 f"{v['logit_change']:.3f}",
                 f"{v['top1_changed']:.1%}",

@@ -13,7 +13,7 @@ from infra.progress import progress
 from ..evaluation.logit_edits import DEFAULT_LEVELS, EDITS, NOTES, edit_paths, partner_indices, summarize_paths
 from ..presentation import plots
 from ..presentation.images import table_grid
-from ..presentation.tables import table
+from ..presentation.tables import table, with_interval
 from .base import Command, Output, Result, add_evaluator_argument, load_evaluator, open_run, register
 
 
@@ -120,8 +120,7 @@ class Manipulate(Command):
         )
 
         def share(s: dict, key: str, fmt: str) -> str:
-            low, high = s[f"{key}_ci"]
-            return f"{s[key]:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+            return with_interval(s[key], s[f"{key}_ci"], fmt)
 
         rows = [
             [

@@ -6,7 +6,7 @@ import argparse
 
 from infra.cli import integer
 
-from ..presentation.tables import table
+from ..presentation.tables import table, with_interval
 from ..probes import softmax_invariant
 from .base import (
     Output,
@@ -64,8 +64,7 @@ class SoftmaxInvariant(ProbeCommand):
         r = result.numbers
 
         def cell(v: dict, key: str) -> str:
-            low, high = v[f"{key}_ci"]
-            return f"{v[key]:+.3f} [{low:+.3f}, {high:+.3f}]"
+            return with_interval(v[key], v[f"{key}_ci"], "+.3f")
 
         def verdict(v: dict) -> str:
             low, high = v["gain_ci"]

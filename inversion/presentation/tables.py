@@ -17,6 +17,12 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def with_interval(value: float, interval: list[float] | None = None, fmt: str = ".3f") -> str:
+    """`value` in format `fmt`, followed by its 95% interval in brackets when there is one."""
+    text = f"{value:{fmt}}"
+    return text + (f" [{interval[0]:{fmt}}, {interval[1]:{fmt}}]" if interval else "")
+
+
 @dataclass(frozen=True)
 class Metric:
     """How a number of the evaluation is shown: its label, format, which way is better, what it is."""
