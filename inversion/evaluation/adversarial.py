@@ -44,10 +44,13 @@ def _judge(inverter, evaluator, logits: torch.Tensor) -> torch.Tensor:
     return evaluator(inverter.generate(logits)).argmax(1)
 
 
-def attack_records(inverter, evaluator, x: torch.Tensor, y: torch.Tensor, attack: PGDConfig, generator) -> dict:
+def attack_records(
+    inverter, evaluator, x: torch.Tensor, y: torch.Tensor, attack: PGDConfig, generator, examples: int = 0
+) -> tuple[dict, torch.Tensor | None]:
     """Per-image booleans for one batch: which images the classifier gets right clean, and for those,
     per mode, whether the attack succeeded and whose class the evaluator sees in G(phi(x_adv)); for the
-    clean errors, whose class it sees in G(phi(x))."""
+    clean errors, whose class it sees in G(phi(x)). With `examples`, also rows of
+    [x, x_adv, G(phi(x)), G(phi(x_adv))] of the first attacked images (untargeted), else None."""
     with torch.no_grad():
         clean_logits = inverter.classifier(x).float()
     clean_pred = clean_logits.argmax(1)
@@ -59,6 +62,7 @@ def attack_records(inverter, evaluator, x: torch.Tensor, y: torch.Tensor, attack
         "error_recon_is_prediction": (judged_errors == clean_pred[~correct]).cpu(),
     }
     xc, yc = x[correct], y[correct]
+    rows = None
     for mode in MODES:
         targets = random_other_class(yc, inverter.num_classes, generator) if mode == "targeted" else None
         if len(xc) == 0:
@@ -76,11 +80,13 @@ def attack_records(inverter, evaluator, x: torch.Tensor, y: torch.Tensor, attack
             "success": success.cpu(),
             "recon_is_source": (judged == yc[success]).cpu(),
             "recon_is_adversary": (judged == adversary[success]).cpu(),
-            "x": xc,
-            "x_adv": x_adv,
-            "z_adv": z_adv,
         }
-    return records
+        if examples and mode == "untargeted":
+            with torch.no_grad():
+                recon_clean = inverter.generate(clean_logits[correct][:examples])
+                recon_adv = inverter.generate(z_adv[:examples])
+            rows = torch.stack([xc[:examples], x_adv[:examples], recon_clean, recon_adv], dim=1).cpu()
+    return records, rows
 
 
 def _share(values: list[torch.Tensor]) -> tuple[float, list[float]]:
@@ -125,16 +131,10 @@ def attack_reconstructions(
         desc="adversarial",
         leave=False,
     ):
-        records = attack_records(inverter, evaluator, x, y, attack, g)
-        untargeted = records["untargeted"]
-        if sum(len(r) for r in rows) < examples and "x" in untargeted:
-            with torch.no_grad():
-                xc = untargeted["x"]
-                recon_clean = inverter.generate(inverter.logits(xc))
-                recon_adv = inverter.generate(untargeted["z_adv"])
-            rows.append(torch.stack([xc, untargeted["x_adv"], recon_clean, recon_adv], dim=1).cpu())
-        for mode in MODES:  # keep only the booleans
-            records[mode] = {k: v for k, v in records[mode].items() if k not in ("x", "x_adv", "z_adv")}
+        wanted = examples - sum(len(r) for r in rows)
+        records, pictured = attack_records(inverter, evaluator, x, y, attack, g, examples=max(wanted, 0))
+        if pictured is not None:
+            rows.append(pictured)
         batches.append(records)
     pictures = torch.cat(rows)[:examples] if rows else None
     return summarize_attacks(batches), pictures
