@@ -85,14 +85,26 @@ def _follows(r: torch.Tensor, f_tx: torch.Tensor, f_x: torch.Tensor) -> torch.Te
 
 
 @torch.no_grad()
-def probe(transform, x: torch.Tensor, classifier, evaluator, reconstruct, pairing: torch.Tensor) -> dict:
-    """Per-image results for one batch and one transform; `pairing` (a derangement of the batch) gives
-    the random-pairing null."""
+def untransformed(x: torch.Tensor, classifier, evaluator, reconstruct) -> dict[str, torch.Tensor]:
+    """What every transform of a batch compares with: phi(x), and the evaluator features of x and of
+    G(phi(x)) (the "phi ignores T" null)."""
+    z = classifier(x).float()
+    return {
+        "z": z,
+        "f_x": evaluator.features(x).float(),
+        "f_r0": evaluator.features(reconstruct(z, "zero", 0)).float(),
+    }
+
+
+@torch.no_grad()
+def probe(transform, x: torch.Tensor, base: dict, classifier, evaluator, reconstruct, pairing: torch.Tensor) -> dict:
+    """Per-image results for one batch and one transform; `base` is `untransformed(x, ...)`, `pairing` (a
+    derangement of the batch) gives the random-pairing null."""
     tx = transform(x)
-    z, tz = classifier(x).float(), classifier(tx).float()
+    z, f_x, f_r0 = base["z"], base["f_x"], base["f_r0"]
+    tz = classifier(tx).float()
     f_r = evaluator.features(reconstruct(tz, "zero", 0)).float()
-    f_r0 = evaluator.features(reconstruct(z, "zero", 0)).float()
-    f_x, f_tx = evaluator.features(x).float(), evaluator.features(tx).float()
+    f_tx = evaluator.features(tx).float()
     follows, ignored = _follows(f_r, f_tx, f_x), _follows(f_r0, f_tx, f_x)
     return {
         "follows_transform": follows,
@@ -118,8 +130,9 @@ def measure(
         if len(x) < 2:  # no other image to pair with
             continue
         pairing = derangement(len(x), g)
+        base = untransformed(x, classifier, evaluator, reconstruct)
         for t in transforms:
-            for key, value in probe(TRANSFORMS[t], x, classifier, evaluator, reconstruct, pairing).items():
+            for key, value in probe(TRANSFORMS[t], x, base, classifier, evaluator, reconstruct, pairing).items():
                 values[t].setdefault(key, []).append(value.cpu())
         count += len(x)
     out = {}
