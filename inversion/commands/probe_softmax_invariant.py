@@ -53,11 +53,18 @@ class SoftmaxInvariant(ProbeCommand):
         evaluator = load_evaluator(args.evaluator, data.classes, data.channels, device, required=False)
         train_idx = first_indices(len(data.train), args.train_images)
         test_idx = first_indices(len(data.test), args.limit)
-        results = {}
-        for name, model in models.items():
-            train = softmax_invariant.image_targets(model, evaluator, data.train, train_idx, args.batch_size, device)
-            test = softmax_invariant.image_targets(model, evaluator, data.test, test_idx, args.batch_size, device)
-            results[name] = softmax_invariant.read_outs(*train, *test, samples=args.bootstrap)
+        train_logits, train_targets = softmax_invariant.image_targets(
+            models, evaluator, data.train, train_idx, args.batch_size, device
+        )
+        test_logits, test_targets = softmax_invariant.image_targets(
+            models, evaluator, data.test, test_idx, args.batch_size, device
+        )
+        results = {
+            name: softmax_invariant.read_outs(
+                train_logits[name], train_targets, test_logits[name], test_targets, samples=args.bootstrap
+            )
+            for name in models
+        }
         return Result({"results": results, "train_images": len(train_idx), "test_images": len(test_idx)})
 
     def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:

@@ -116,12 +116,15 @@ def read_outs(
 
 
 @torch.no_grad()
-def image_targets(classifier, evaluator, dataset, indices: torch.Tensor, batch_size: int, device) -> tuple:
-    """The classifier's logits and the targets of the images at `indices`: brightness (mean pixel) and
-    contrast (pixel standard deviation) in [0, 1] units, and the evaluator's features when given."""
-    logits, brightness, contrast, features = [], [], [], []
+def image_targets(classifiers: dict, evaluator, dataset, indices: torch.Tensor, batch_size: int, device) -> tuple:
+    """In one pass over the images at `indices`: each classifier's logits (a dict by name), and the
+    targets, which do not depend on the classifier: brightness (mean pixel) and contrast (pixel standard
+    deviation) in [0, 1] units, and the evaluator's features when given."""
+    logits = {name: [] for name in classifiers}
+    brightness, contrast, features = [], [], []
     for x, _ in eval_batches(dataset, batch_size, device, indices=indices):
-        logits.append(classifier(x).float().cpu())
+        for name, classifier in classifiers.items():
+            logits[name].append(classifier(x).float().cpu())
         unit = (x.float() + 1) / 2
         brightness.append(unit.mean((1, 2, 3)).cpu())
         contrast.append(unit.flatten(1).std(1).cpu())
@@ -130,4 +133,4 @@ def image_targets(classifier, evaluator, dataset, indices: torch.Tensor, batch_s
     targets = {"brightness": torch.cat(brightness), "contrast": torch.cat(contrast)}
     if features:
         targets["evaluator features"] = torch.cat(features)
-    return torch.cat(logits), targets
+    return {name: torch.cat(chunks) for name, chunks in logits.items()}, targets
