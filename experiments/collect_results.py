@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classifiers.checkpoint import read_metadata  # noqa: E402
+from inversion.evaluation.logit_edits import EDITS  # noqa: E402
 from inversion.presentation.tables import fidelity_table, table, with_interval  # noqa: E402
 
 KINDS = {"std": "standard", "robust": "robust"}
@@ -331,9 +332,6 @@ def command_sections(root: Path) -> list[str]:
         if parts:
             out += [f"## {title}", "", *parts]
     return out
-
-
-EDITS = ("shift", "scale", "noise", "interpolate", "swap-top2")
 
 
 def probes(root: Path) -> list[str]:
