@@ -15,6 +15,7 @@ from infra.config import Each, above, at_least, between, one_of
 from infra.datasets import DataConfig
 
 from .attacks import PGDConfig, pgd_config
+from .outputs import OutputSpec
 
 
 @dataclass
@@ -30,8 +31,12 @@ class ClassifierConfig:
     input_size: int | None = None  # override the classifier's input resolution
     mean: list[float] | None = None  # override the classifier's input normalisation
     std: list[float] | None = None
+    # What the inverter is given (classifiers/outputs.py): logits, softmax, log_softmax, label, topk:K,
+    # round:D or topk:K+round:D, as a prediction API would return it.
+    output: str = "logits"
 
     LIMITS: ClassVar[dict] = {
+        "output": OutputSpec(),
         "num_classes": at_least(1),
         "input_size": at_least(1),
         "mean": Each(between(-10, 10)),

@@ -24,6 +24,7 @@ from infra.optional import require
 from .architectures import build_arch
 from .checkpoint import load_classifier_checkpoint
 from .config import ClassifierConfig
+from .outputs import parse_output
 from .robustness import load_robustness, read_pickle_checkpoint
 from .wrapper import IMAGENET_MEAN, IMAGENET_STD, ClassifierInfo, FrozenClassifier
 
@@ -154,4 +155,4 @@ def load_classifier(cfg: ClassifierConfig, data_channels: int, device="cpu") -> 
         raise UserError(
             f"classifier mean/std have {len(info.mean)}/{len(info.std)} values for {info.in_channels} input channels"
         )
-    return FrozenClassifier(model, info).to(device)
+    return FrozenClassifier(model, info, parse_output(cfg.output)).to(device)

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .outputs import LOGITS, OutputModel
+
 # Input normalisation (mean, std per RGB channel) of the usual pretrained networks, for loaders whose
 # files do not record their own.
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -36,10 +38,14 @@ class ClassifierInfo:
 
 
 class FrozenClassifier(nn.Module):
-    def __init__(self, model: nn.Module, info: ClassifierInfo):
+    """`forward` returns what the classifier's output model exposes (raw logits unless `output` says
+    otherwise: softmax, top-k, rounded, label; see outputs.py); `logits` always the raw logits."""
+
+    def __init__(self, model: nn.Module, info: ClassifierInfo, output: OutputModel = LOGITS):
         super().__init__()
         self.model = model
         self.info = info
+        self.output = output
         self.register_buffer("mean", torch.tensor(info.mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(info.std, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
         self.model.eval().requires_grad_(False)
@@ -64,8 +70,13 @@ class FrozenClassifier(nn.Module):
             x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=size < x.shape[-1])
         return (x - self.mean) / self.std
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        """The network's raw logits (what attacks differentiate), whatever the output model."""
         return self.model(self.preprocess(images))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """What the output model exposes; the one place it is applied."""
+        return self.output(self.logits(images))
 
     def stages(self, images: torch.Tensor) -> list[torch.Tensor]:
         """Per-stage activations, for this project's architectures (see classifiers/architectures.py)."""

@@ -6,6 +6,10 @@
     recon = inv.reconstruct(images, noise="random", seed=1)
     images = inv.generate(edited_logits)  # from logits directly (raw, as the classifier outputs them)
 
+An inverter trained on another output model (`classifier.output`: softmax, top-k, rounded, label; see
+classifiers/outputs.py) is given that output everywhere: `logits(images)` returns it and `generate`
+takes it, so the name "logits" then means "what the classifier's API returns".
+
 Images and logits may be torch tensors or numpy arrays. Images that look like [0, 1] (no negative
 value at all, some positive) draw a warning: the networks take [-1, 1].
 """
@@ -19,6 +23,7 @@ import numpy as np
 import torch
 
 from classifiers import FrozenClassifier, load_classifier
+from classifiers.outputs import parse_output
 from infra.config import from_dict
 from infra.devices import default_device
 from infra.errors import UserError
@@ -95,6 +100,9 @@ class Inverter:
             classifier = load_classifier(cfg.classifier, meta["channels"], device)
         elif classifier is False:
             classifier = None
+        elif classifier.output != parse_output(cfg.classifier.output):
+            # A classifier passed in sees images through the output model the inverter was trained on.
+            classifier = FrozenClassifier(classifier.model, classifier.info, parse_output(cfg.classifier.output))
         if classifier is not None and classifier.num_classes != meta["num_classes"]:
             raise UserError(
                 f"the classifier has {classifier.num_classes} classes but the inverter was trained "
@@ -121,9 +129,15 @@ class Inverter:
             return noise.to(self.device)
         raise ValueError(f"noise must be None/'zero', 'random' or a tensor, got {noise!r}")
 
+    @property
+    def output(self) -> str:
+        """The output model the inverter was trained on ("logits" unless set; see classifiers/outputs.py)."""
+        return parse_output(self.config.classifier.output).spec
+
     @torch.no_grad()
     def logits(self, images: torch.Tensor | np.ndarray, batch_size: int = 256) -> torch.Tensor:
-        """The classifier's raw logits for images in [-1, 1]."""
+        """What the inverter is given for images in [-1, 1]: the classifier's raw logits, or the output
+        its output model returns (softmax, top-k, ...) when the inverter was trained on one."""
         if self.classifier is None:
             raise UserError("this Inverter was loaded without its classifier; use generate(logits) or load it with one")
         images = _tensor(images, "images")
@@ -134,7 +148,8 @@ class Inverter:
     def generate(
         self, logits: torch.Tensor | np.ndarray, noise=None, seed: int | None = None, batch_size: int = 256
     ) -> torch.Tensor:
-        """Images in [-1, 1] from raw logits (N, num_classes). noise: None/'zero' (default, the
+        """Images in [-1, 1] from raw logits (N, num_classes), or from the outputs of the inverter's output
+        model when it has one (see `logits`). noise: None/'zero' (default, the
         deterministic reconstruction), 'random' (drawn with `seed`), or an (N, dim_noise) tensor."""
         logits = _tensor(logits, "logits")
         if logits.ndim != 2 or logits.shape[1] != self.num_classes:

@@ -69,7 +69,10 @@ def attack_records(
             empty = torch.zeros(0, dtype=torch.bool)
             records[mode] = {"success": empty, "recon_is_source": empty, "recon_is_adversary": empty}
             continue
-        x_adv = pgd(inverter.classifier, xc, yc, attack, targets=targets, generator=generator)
+        # The attacker differentiates the raw logits, whatever the API exposes to the inverter (a plain
+        # function standing in for the classifier is its own raw logits).
+        raw = getattr(inverter.classifier, "logits", inverter.classifier)
+        x_adv = pgd(raw, xc, yc, attack, targets=targets, generator=generator)
         with torch.no_grad():
             z_adv = inverter.classifier(x_adv).float()
         adv_pred = z_adv.argmax(1)
