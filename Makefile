@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DATA := data/FashionMNIST/raw/t10k-labels-idx1-ubyte
 
-.PHONY: all setup data lint test demo clean
+.PHONY: all setup data browser lint test demo clean
 
 all: test
 
@@ -40,7 +40,11 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint $(DATA)
+# Chromium for the explorer's browser test (skipped with its reason where it cannot be installed).
+browser:
+	@bash scripts/get_chromium.sh
+
+test: lint $(DATA) browser
 	@HF_HUB_OFFLINE=1 $(PY) -m pytest -q tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -1,5 +1,5 @@
 """Evaluate inverters: grids, the fidelity table, baselines, logit edits, invariance, adversarial and
-out-of-distribution probes, logit probes from the related work, and an HTML report.
+out-of-distribution probes, logit probes from the related work, an HTML report and a browser explorer.
 
     python evaluate.py grid        --run runs/fmnist-robust --n 64 --noise-draws 3
     python evaluate.py fidelity    --run runs/fmnist-robust --evaluator EVAL.safetensors
@@ -11,6 +11,7 @@ out-of-distribution probes, logit probes from the related work, and an HTML repo
     python evaluate.py ood         --run R --images DIR|sklearn-digits|skimage-samples
     python evaluate.py probe fingerprint|features|confidence|novelty|style-shift ...
     python evaluate.py report      --runs R1 R2 ... --out report/
+    python evaluate.py explore     --run R1 [--run R2] --out runs/explorer
 
 Results go to <run>/eval/<command>/ (override with --out): results.json for machines, Markdown
 tables and PNG pictures for people. A GPU is used when present. Each command is a module of

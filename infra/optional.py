@@ -24,6 +24,8 @@ PACKAGES = {
     "sklearn": ("scikit-learn", "eval"),
     "prdc": ("prdc", "eval"),
     "timm": ("timm", "timm"),
+    "onnxscript": ("onnxscript", "explore"),
+    "onnxruntime": ("onnxruntime", "explore"),
     "torchattacks": ("torchattacks==3.5.1", None),
 }
 # Packages to install without their dependencies (requirements-nodeps.txt says why).

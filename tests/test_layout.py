@@ -54,6 +54,17 @@ FORBIDDEN = {
     ),
     "inversion.baselines": ("inversion.presentation", "inversion.commands", "matplotlib", "markdown"),
     "inversion.probes": ("inversion.presentation", "inversion.commands", "matplotlib", "markdown"),
+    # The ONNX export: the generator alone, as the inverter holds it.
+    "inversion.onnx_export": ("inversion.evaluation", "inversion.presentation", "inversion.commands"),
+    # The explorer page: writes what it is given (exported models, images, logits), computes nothing.
+    "inversion.explorer": (
+        "classifiers",
+        "inversion.model",
+        "inversion.training",
+        "inversion.inverter",
+        "inversion.evaluation",
+        "inversion.commands",
+    ),
     # Presentation: shows what it is given, computes nothing of the evaluation's.
     "inversion.presentation": (
         "classifiers",

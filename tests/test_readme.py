@@ -104,6 +104,7 @@ TINY = [  # (start of a README command, what is added to it)
     ("python evaluate.py probe style-shift", ["--pairs", "2", "--steps", "2", "--pool", "64"]),
     ("python evaluate.py probe softmax-invariant", ["--train-images", "200", "--limit", "100", "--bootstrap", "20"]),
     ("python evaluate.py report", []),
+    ("python evaluate.py explore", ["--images", "4"]),
     ("python train.py --config configs/tiny.yaml --dry-run", []),
     ("ACCELERATE_USE_CPU=1 accelerate launch --multi_gpu --num_processes 2 train.py --config configs/tiny.yaml", []),
 ]

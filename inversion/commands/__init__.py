@@ -5,6 +5,7 @@ order of the imports is the order of `evaluate.py --help`."""
 from . import (  # noqa: F401  (each module registers its command)
     adversarial,
     baseline,
+    explore,
     fidelity,
     grid,
     invariance,

@@ -1,0 +1,170 @@
+"""`evaluate.py explore`: a static page that runs the inverters' generators in the browser (see inversion.explorer)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from infra.batches import eval_batches
+from infra.cli import integer
+from infra.datasets import load_data, to_uint8
+from infra.errors import UserError
+
+from ..explorer import ort_web
+from ..explorer.page import PageRun, slider_range, write_page
+from ..inverter import Inverter
+from ..onnx_export import TOLERANCE, export_error, export_generator
+from ..presentation.report import describe_classifier
+from ..snapshot import SNAPSHOT
+from .base import Command, Output, Result, describe_run, device_of, register
+
+MAX_RUNS = 4
+
+
+def spread_over_classes(labels: torch.Tensor, n: int) -> list[int]:
+    """n indices of a split, taken class by class in turn (the first image of each class, then the second, ...),
+    so every class is shown about equally often."""
+    per_class = [torch.nonzero(labels == c).flatten().tolist() for c in sorted(set(labels.tolist()))]
+    picked: list[int] = []
+    rank = 0
+    while len(picked) < n and any(rank < len(members) for members in per_class):
+        picked += [members[rank] for members in per_class if rank < len(members)][: n - len(picked)]
+        rank += 1
+    return picked
+
+
+def run_name(path: str) -> str:
+    p = Path(path)
+    return p.parent.name if p.name == SNAPSHOT else (p.name if p.is_dir() else p.stem)
+
+
+@register
+class Explore(Command):
+    name = "explore"
+    help = "write a static page that runs the generators in the browser: drag a logit, watch the reconstruction"
+    heading = "Logit explorer"
+    about = "An interactive page that runs the inverters' generators in the browser."
+    takes_run = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--run",
+            action="append",
+            required=True,
+            help="a run folder or snapshot; repeat it (up to 4) to put inverters side by side, e.g. the standard "
+            "and the robust classifier's, each driven by its own classifier's logits for the chosen image",
+        )
+        parser.add_argument(
+            "--out", default="runs/explorer", help="output folder, emptied first (default runs/explorer)"
+        )
+        parser.add_argument("--images", type=integer(1), default=48, help="test images on the page (default 48)")
+        parser.add_argument("--title", default="logit explorer", help="the page's title")
+        parser.add_argument("--data-root", help="where the data set lives, if not where the runs were trained")
+        parser.add_argument(
+            "--ort-web",
+            help=f"ONNX Runtime Web {ort_web.VERSION}: the npm package's .tgz or a folder with its files (default: "
+            f"the cache {ort_web.cache_dir()}, filled from the npm registry the first time)",
+        )
+
+    def output_dir(self, args: argparse.Namespace) -> Path:
+        return Path(args.out)
+
+    def run(self, args: argparse.Namespace) -> Result:
+        if len(args.run) > MAX_RUNS:
+            raise UserError(f"at most {MAX_RUNS} --run at once (the page puts them side by side)")
+        names = [run_name(r) for r in args.run]
+        names = [n if names.count(n) == 1 else f"{n} ({i + 1})" for i, n in enumerate(names)]
+        device = device_of(args)
+        inverters = [Inverter.load(r, device=device) for r in args.run]
+        first = inverters[0]
+        for r, inv in zip(args.run[1:], inverters[1:]):
+            for key in ("resolution", "channels", "num_classes"):
+                if inv.meta[key] != first.meta[key]:
+                    raise UserError(
+                        f"{r} has {key} {inv.meta[key]} but {args.run[0]} has {first.meta[key]}: the page shows the "
+                        f"same images to every inverter"
+                    )
+            if inv.config.data.name != first.config.data.name:
+                raise UserError(f"{r} was trained on {inv.config.data.name}, {args.run[0]} on {first.config.data.name}")
+        data_cfg = first.config.data
+        if args.data_root:
+            data_cfg = dataclasses.replace(data_cfg, root=args.data_root)
+        data = load_data(data_cfg)
+        labels = data.test.labels if hasattr(data.test, "labels") else torch.as_tensor([int(y) for _, y in data.test])
+        indices = spread_over_classes(labels.cpu(), args.images)
+        x, y = next(eval_batches(data.test, len(indices), device, indices=indices))
+
+        workdir = Path(tempfile.mkdtemp(prefix="explore-"))
+        runs, onnx_files, errors = [], [], {}
+        for name, run, inv in zip(names, args.run, inverters):
+            logits = inv.logits(x).cpu()
+            path = export_generator(inv, workdir / f"{len(onnx_files)}.onnx")
+            error = export_error(inv, path)
+            if not error <= TOLERANCE:
+                raise UserError(
+                    f"the ONNX export of {run} differs from PyTorch by up to {error:.2e} (tolerance {TOLERANCE})"
+                )
+            unit = float(inv.generator.logit_norm.std.mean())
+            runs.append(
+                PageRun(
+                    name=name,
+                    description=describe_classifier(describe_run(run)["classifier"]),
+                    kind=inv.kind,
+                    output=inv.output,
+                    dim_noise=inv.generator.dim_noise,
+                    unit=unit,
+                    slider_range=slider_range(logits, unit),
+                    logits=logits.tolist(),
+                )
+            )
+            onnx_files.append(path)
+            errors[name] = error
+        return Result(
+            {
+                "images": len(indices),
+                "test_indices": indices,
+                "runs": names,
+                "onnx_max_error": errors,
+                "tolerance": TOLERANCE,
+                "ort_web": ort_web.VERSION,
+            },
+            {
+                "runs": runs,
+                "onnx_files": onnx_files,
+                "images": to_uint8(x).cpu(),
+                "labels": y.tolist(),
+                "classes": data.classes,
+                "ort_files": ort_web.ensure(args.ort_web),
+                "workdir": workdir,
+            },
+        )
+
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
+        p = result.pictures
+        check = {"max_error": max(result.numbers["onnx_max_error"].values()), "tolerance": TOLERANCE}
+        sizes = write_page(
+            out.path,
+            p["runs"],
+            p["onnx_files"],
+            p["images"],
+            p["labels"],
+            result.numbers["test_indices"],
+            p["classes"],
+            args.title,
+            p["ort_files"],
+            check,
+        )
+        shutil.rmtree(p["workdir"], ignore_errors=True)
+        result.numbers["files"] = sizes
+        megabytes = sum(sizes.values()) / 2**20
+        errors = ", ".join(f"{k} {v:.1e}" for k, v in result.numbers["onnx_max_error"].items())
+        return (
+            f"explorer: {(out.path / 'index.html').resolve()} ({len(sizes)} files, {megabytes:.1f} MB; open it in a "
+            f"browser, from disk or any static host)\nONNX export vs PyTorch, largest pixel difference: {errors} "
+            f"(tolerance {TOLERANCE})"
+        )
