@@ -264,6 +264,19 @@ def copy_picture(src: Path, docs: Path, name: str) -> str | None:
 
 def pictures(root: Path, docs: Path) -> list[str]:
     out = ["## Reconstructions", ""]
+    link = copy_picture(root / "comparison.png", docs, "comparison.png")
+    if link:
+        out += [
+            "### Every method on the same test images",
+            "",
+            f"![every method]({link})",
+            "",
+            "The first 12 test images (top row), then the GAN inverter, the pixel-loss decoder and",
+            "optimisation-based inversion (200 Adam steps from a grey start, TV weight 0.05), each from the",
+            "standard and from the robust classifier's logits, all at noise 0",
+            f"(`python experiments/comparison_figure.py {root} --out {root}/comparison.png`).",
+            "",
+        ]
     for kind in KINDS:
         results = load(root / f"{kind}/eval/grid/results.json")
         link = copy_picture(root / f"{kind}/eval/grid/grid.png", docs, f"grid-{kind}.png")

@@ -144,6 +144,8 @@ fi
 
 step probe-softmax-invariant "$PY" evaluate.py probe softmax-invariant --classifier "$CLS/std/classifier.safetensors" \
   "$CLS/robust/classifier.safetensors" --evaluator "$EVAL" --out "$ROOT/probes/softmax-invariant"
+# Every method on the same test images (needs both inverters and both decoders).
+step comparison-figure "$PY" experiments/comparison_figure.py "$ROOT" --out "$ROOT/comparison.png"
 step report "$PY" evaluate.py report --runs "$ROOT/std" "$ROOT/robust" --out "$ROOT/report" \
   --title "Fashion-MNIST reference experiment ($PROFILE)"
 P="$ROOT/probes"
