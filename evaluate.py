@@ -52,7 +52,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    # Config overrides (key=value) may stand anywhere on the line, also after options: argparse gives a
+    # positional list only one place, so the ones it left over join the command's overrides.
+    if extra and hasattr(args, "overrides") and all("=" in a and not a.startswith("-") for a in extra):
+        args.overrides = [*args.overrides, *extra]
+    elif extra:
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
     return report_user_errors(lambda: print(args.handler.execute(args)))
 
 

@@ -64,9 +64,10 @@ def apart(a: list[float], b: list[float]) -> bool:
 
 
 # ------------------------------------------------------------------ sections
-def header(root: Path, ema: list[Path]) -> list[str]:
+def header(root: Path, ema: list[Path], leakage: str | None = None) -> list[str]:
     hardware = (root / "hardware.txt").read_text().strip() if (root / "hardware.txt").is_file() else "not recorded"
     ema_cmd = f" --ema {' '.join(str(e) for e in ema)}" if ema else ""
+    ema_cmd += f" --leakage {leakage}" if leakage else ""
     return [
         "# Results: the reference experiment on Fashion-MNIST",
         "",
@@ -413,6 +414,169 @@ def ema_section(folders: list[Path]) -> list[str]:
     return out
 
 
+LEAKAGE_KINDS = {  # output kind -> how the leakage table names it, from the most to the least detail
+    "logits": "logits (ceiling)",
+    "softmax": "softmax",
+    "topk:5": "top-5 probabilities",
+    "round:2": "probabilities rounded to 2 decimals",
+    "topk:1": "top-1 probability with its class",
+    "label": "label only (floor)",
+}
+LEAKAGE_METRICS = (
+    ("id_top1", "identification top-1", pct),
+    ("evaluator_acc_recon", "evaluator accuracy", pct),
+    ("knn_distance", "KNN distance ↓", lambda v, ci: num(v, ci, ".3f")),
+    ("psnr", "PSNR dB", num),
+)
+FID = "fid[logit-inversion-evaluator]"
+
+
+def leakage_numbers(root: Path) -> dict[tuple[str, str, str], dict]:
+    """(method, classifier, output kind) -> the fidelity numbers of that run, for the runs that finished."""
+    found = {}
+    for method in ("gan", "decoder"):
+        for cls in KINDS:
+            for kind in LEAKAGE_KINDS:
+                numbers = fidelity_of(root / f"{method}-{cls}-{kind.replace(':', '')}" / "eval" / "fidelity")
+                if numbers:
+                    found[(method, cls, kind)] = numbers
+    return found
+
+
+def leakage_position(value: float, floor: float, ceiling: float) -> str:
+    """Where a value sits from the floor (0%) to the ceiling (100%)."""
+    return f"{(value - floor) / (ceiling - floor):.0%} of the way from the floor to the ceiling"
+
+
+def leakage_verdict(found: dict) -> list[str]:
+    lines = []
+    for method, method_name in (("gan", "GAN inverter"), ("decoder", "pixel-loss decoder")):
+        for cls in KINDS:
+            floor, ceiling = found.get((method, cls, "label")), found.get((method, cls, "logits"))
+            if not floor or not ceiling:
+                continue
+            f, c = floor["id_top1"], ceiling["id_top1"]
+            parts = []
+            for kind in list(LEAKAGE_KINDS)[1:-1]:
+                run = found.get((method, cls, kind))
+                if not run:
+                    parts.append(f"{LEAKAGE_KINDS[kind]}: not run yet")
+                    continue
+                ci = run["id_top1_ci"]
+                where = leakage_position(run["id_top1"], f, c) if c > f else "the ceiling is not above the floor"
+                tie = [
+                    name for name, ref in (("logits", ceiling), ("label", floor)) if not apart(ci, ref["id_top1_ci"])
+                ]
+                parts.append(
+                    f"{LEAKAGE_KINDS[kind]} {pct(run['id_top1'], ci)}, {where}"
+                    + (f" (interval overlaps {' and '.join(tie)})" if tie else "")
+                )
+            lines.append(
+                f"- {method_name}, {KINDS[cls]} classifier: identification top-1 from the label alone "
+                f"{pct(f, floor['id_top1_ci'])}, from the logits {pct(c, ceiling['id_top1_ci'])}; "
+                + "; ".join(parts)
+                + "."
+            )
+    return lines
+
+
+def leakage_figure(found: dict, path: Path) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = list(LEAKAGE_KINDS)
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    drawn = False
+    for method, style in (("gan", "-o"), ("decoder", "--s")):
+        for cls, colour in (("std", "tab:blue"), ("robust", "tab:orange")):
+            xs = [i for i, k in enumerate(kinds) if (method, cls, k) in found]
+            if not xs:
+                continue
+            ys = [100 * found[(method, cls, kinds[i])]["id_top1"] for i in xs]
+            cis = [found[(method, cls, kinds[i])]["id_top1_ci"] for i in xs]
+            err = [[y - 100 * ci[0] for y, ci in zip(ys, cis)], [100 * ci[1] - y for y, ci in zip(ys, cis)]]
+            label = f"{'GAN' if method == 'gan' else 'decoder'}, {KINDS[cls]} classifier"
+            ax.errorbar(xs, ys, yerr=err, fmt=style, color=colour, capsize=3, label=label)
+            drawn = True
+    if not drawn:
+        plt.close(fig)
+        return False
+    ax.axhline(0.1, color="grey", lw=0.8, ls=":", label="chance (0.1%)")
+    ax.set_xticks(range(len(kinds)), ["logits", "softmax", "top-5", "round 2", "top-1", "label"])
+    ax.set_xlabel("what the classifier's API returns")
+    ax.set_ylabel("identification top-1 of 1,000 (%)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def leakage_section(root: Path | None, docs: Path) -> list[str]:
+    if root is None:
+        return []
+    found = leakage_numbers(root)
+    out = [
+        "## What does an API leak?",
+        "",
+        "A prediction API rarely returns raw logits. `experiments/api_leakage.sh` trains one GAN inverter and one",
+        "pixel-loss decoder on each output kind of the shipped classifiers (`classifier.output`; same config,",
+        "budget and seed as the CPU reference inverters) and scores each on all 10,000 test images. The label",
+        "alone is the floor (no detail of the instance), the logits the ceiling. To rebuild:",
+        "",
+        "```",
+        f"bash experiments/api_leakage.sh {root}",
+        "```",
+        "",
+    ]
+    rows = []
+    for kind, kind_name in LEAKAGE_KINDS.items():
+        for method in ("gan", "decoder"):
+            for cls in KINDS:
+                run = found.get((method, cls, kind))
+                name = [kind_name, "GAN" if method == "gan" else "decoder", KINDS[cls]]
+                if run is None:
+                    rows.append([*name, *["not run yet"] * (len(LEAKAGE_METRICS) + 1)])
+                    continue
+                cells = [fmt(run[key], run.get(key + "_ci")) for key, _, fmt in LEAKAGE_METRICS]
+                fid = run.get(FID)
+                rows.append([*name, *cells, f"{fid:.2f}" if isinstance(fid, (int, float)) else str(fid)])
+    out += [
+        table(["output", "inverter", "classifier", *[m[1] for m in LEAKAGE_METRICS], "FID (evaluator) ↓"], rows),
+        "",
+        "95% bootstrap intervals over test images in brackets; FID has none. Identification: the reconstruction",
+        "picks its own source among 1,000 test images (chance 0.1%).",
+        "",
+    ]
+    figure = docs / "results" / "leakage.png"
+    if leakage_figure(found, figure):
+        out += ["![identification by output kind](results/leakage.png)", ""]
+    link = copy_picture(root / "grid.png", docs, "leakage-grid.png")
+    if link:
+        out += [
+            f"![the same test images from every output kind]({link})",
+            "",
+            "The first test image of each class, rebuilt by the GAN inverter of each output kind at noise 0",
+            f"(`python experiments/leakage_grid.py {root} --out {root}/grid.png`).",
+            "",
+        ]
+    verdict = leakage_verdict(found)
+    out += ["### Verdict", "", *(verdict or ["Not enough runs yet: the verdict needs the label and logits runs."]), ""]
+    times = timings(root)
+    if times:
+        out += [
+            "Wall times (`timings.tsv`; two units side by side, one thread each):",
+            "",
+            table(["step", "wall time"], [[r["step"], minutes(r["seconds"])] for r in times]),
+            "",
+        ]
+    return out
+
+
 def wall_times(rows: list[dict]) -> list[str]:
     if not rows:
         return []
@@ -437,6 +601,7 @@ def main(argv=None) -> int:
     )
     p.add_argument("root", help="the experiment's folder (runs/reference-shipped)")
     p.add_argument("--ema", nargs="*", default=[], help="experiments/ema_statistics.py output folders")
+    p.add_argument("--leakage", help="experiments/api_leakage.sh's folder (runs/api-leakage), for its section")
     p.add_argument("--out", default="docs/RESULTS.md", help="where the document goes (default docs/RESULTS.md)")
     args = p.parse_args(argv)
     root, out = Path(args.root), Path(args.out)
@@ -444,7 +609,7 @@ def main(argv=None) -> int:
     times = {row["step"]: row["seconds"] for row in rows}
     ema = [Path(e) for e in args.ema]
     doc = [
-        *header(root, ema),
+        *header(root, ema, args.leakage),
         *verdicts(root),
         *networks(root, times),
         *pictures(root, out.parent),
@@ -452,6 +617,7 @@ def main(argv=None) -> int:
         *command_sections(root),
         *probes(root),
         *ema_section(ema),
+        *leakage_section(Path(args.leakage) if args.leakage else None, out.parent),
         *wall_times(rows),
     ]
     out.parent.mkdir(parents=True, exist_ok=True)

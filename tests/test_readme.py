@@ -27,6 +27,8 @@ NOT_RUN = {
     "bash experiments/fmnist_reference.sh cpu": "two hours of CPU; each of its steps is a command run here",
     "bash experiments/fmnist_reference.sh gpu": "needs a GPU",
     "bash experiments/fmnist_reference.sh shipped": "an hour of CPU; each of its steps is a command run here",
+    "bash experiments/api_leakage.sh runs/api-leakage": "seven hours of CPU; its commands are run here with "
+    "classifier.output set, and tests/test_outputs.py trains tiny runs of each output kind",
     "python experiments/collect_results.py runs/reference-shipped": "needs the experiment's folder; "
     "tests/test_results_document.py runs it on a folder it builds",
     "python scripts/ship_checkpoints.py runs/reference-cpu": "the same; tests/test_shipped_checkpoints.py runs it",
@@ -60,6 +62,7 @@ CLASSIFIER = [
 TINY = [  # (start of a README command, what is added to it)
     ("python train.py --config configs/demo.yaml", TRAIN),
     ("accelerate launch train.py --config configs/fmnist.yaml", TRAIN + SMALL_G),
+    ("accelerate launch train.py --config configs/fmnist_cpu.yaml", TRAIN + SMALL_G),
     ("accelerate launch train.py --resume runs/fmnist-std", ["train.max_steps=4"]),
     ("python -m classifiers.train --config", CLASSIFIER),
     ("python -m classifiers.train --resume", []),

@@ -41,3 +41,25 @@ def test_the_document_is_built_from_the_folders_and_its_verdict_reads_the_interv
     assert "| fidelity-std | 4 min 13 s | `python evaluate.py fidelity` |" in text
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert headings[0].startswith("# ") and all(not h.startswith("####") for h in headings)
+
+
+def test_the_leakage_section_places_each_output_between_the_floor_and_the_ceiling(tmp_path):
+    root, leakage = tmp_path / "reference-shipped", tmp_path / "api-leakage"
+    _fidelity(root, "std", id_top1=0.029, id_top1_ci=[0.026, 0.033])
+    common = {"evaluator_acc_recon": 0.8, "knn_distance": 1.4, "psnr": 13.0, "fid[logit-inversion-evaluator]": 3.0}
+    _fidelity(leakage, "gan-std-label", id_top1=0.01, id_top1_ci=[0.008, 0.012], **common)
+    _fidelity(leakage, "gan-std-logits", id_top1=0.03, id_top1_ci=[0.027, 0.033], **common)
+    _fidelity(leakage, "gan-std-softmax", id_top1=0.02, id_top1_ci=[0.018, 0.022], **common)  # halfway
+    _fidelity(leakage, "gan-std-topk1", id_top1=0.011, id_top1_ci=[0.009, 0.013], **common)  # at the floor
+    out = tmp_path / "docs" / "RESULTS.md"
+    assert collect_results.main([str(root), "--leakage", str(leakage), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert f"python experiments/collect_results.py {root} --leakage {leakage}" in text
+    verdict = next(line for line in text.splitlines() if line.startswith("- GAN inverter, standard classifier"))
+    assert "from the label alone 1.0% [0.8%, 1.2%], from the logits 3.0% [2.7%, 3.3%]" in verdict
+    assert "softmax 2.0% [1.8%, 2.2%], 50% of the way from the floor to the ceiling;" in verdict
+    assert "top-1 probability with its class 1.1% [0.9%, 1.3%], 5% of the way" in verdict
+    assert "(interval overlaps label)" in verdict and "top-5 probabilities: not run yet" in verdict
+    assert "| softmax | GAN | standard | 2.0% [1.8%, 2.2%] |" in text
+    assert "| softmax | decoder | standard | not run yet |" in text
+    assert (tmp_path / "docs" / "results" / "leakage.png").is_file()
