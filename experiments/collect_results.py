@@ -64,10 +64,10 @@ def apart(a: list[float], b: list[float]) -> bool:
 
 
 # ------------------------------------------------------------------ sections
-def header(root: Path, ema: list[Path], leakage: str | None = None) -> list[str]:
+def header(root: Path, ema: list[Path], leakage: str | None = None, seeds: str | None = None) -> list[str]:
     hardware = (root / "hardware.txt").read_text().strip() if (root / "hardware.txt").is_file() else "not recorded"
     ema_cmd = f" --ema {' '.join(str(e) for e in ema)}" if ema else ""
-    ema_cmd += f" --leakage {leakage}" if leakage else ""
+    ema_cmd += (f" --seeds {seeds}" if seeds else "") + (f" --leakage {leakage}" if leakage else "")
     return [
         "# Results: the reference experiment on Fashion-MNIST",
         "",
@@ -84,8 +84,13 @@ def header(root: Path, ema: list[Path], leakage: str | None = None) -> list[str]
         "training them again). **Each inverter is one training run** (one seed): the 95% intervals in",
         "brackets are bootstrap intervals over test images. They say how much a number would move on",
         "other test images for these networks, not how much it would move between training runs, which",
-        "only more runs would measure. No GPU has been lent to the project yet: the GPU-size experiment,",
-        "the speed benchmark and the quality goals of the GPU issue wait for one.",
+        (
+            'the section "Run-to-run spread: a second seed" measures with one more run of each inverter.'
+            if seeds
+            else "only more runs would measure."
+        ),
+        "No GPU has been lent to the project yet: the GPU-size experiment, the speed benchmark and the",
+        "quality goals of the GPU issue wait for one.",
         "",
         "Hardware of this run:",
         "",
@@ -414,6 +419,56 @@ def ema_section(folders: list[Path]) -> list[str]:
     return out
 
 
+SEED_METRICS = (
+    ("id_top1", "identification top-1", pct),
+    ("ssim", "SSIM", lambda v, ci: num(v, ci, ".3f")),
+    ("top1_agreement", "top-1 agreement", pct),
+    ("evaluator_acc_recon", "evaluator accuracy", pct),
+    ("psnr", "PSNR dB", num),
+)
+
+
+def seeds_section(seed_root: Path | None, ema: list[Path]) -> list[str]:
+    """Seed 0 (the shipped inverters with standing statistics, from experiments/ema_statistics.py) beside
+    seed 1 (experiments/second_seed.sh): how far a number moves between two training runs."""
+    if seed_root is None:
+        return []
+    seed0 = {}
+    for folder in ema:
+        for name, columns in (load(folder / "results.json") or {}).items():
+            if name in ("inverter-std", "inverter-robust"):
+                seed0[name.removeprefix("inverter-")] = columns["standing statistics"]
+    out = [
+        "## Run-to-run spread: a second seed",
+        "",
+        "Each inverter trained again with `train.seed=1` (`bash experiments/second_seed.sh "
+        f"{seed_root}`), same config and budget, scored on the same 10,000 test images. Seed 0 is the shipped",
+        "inverter with standing statistics (what the trainer writes now; the EMA section's right-hand numbers).",
+        "Where the two seeds' intervals are apart, training runs differ by more than the choice of test images",
+        "explains, and a single run's interval understates the uncertainty.",
+        "",
+    ]
+    rows, moved = [], []
+    for cls in KINDS:
+        first, second = seed0.get(cls), fidelity_of(seed_root / f"{cls}-seed1" / "eval" / "fidelity")
+        if not first or not second:
+            rows.append([KINDS[cls], *["not run yet"] * len(SEED_METRICS)])
+            continue
+        cells = []
+        for key, label, fmt in SEED_METRICS:
+            a, b = (first[key], first[key + "_ci"]), (second[key], second[key + "_ci"])
+            cells.append(f"{fmt(*a)} / {fmt(*b)}")
+            if apart(a[1], b[1]):
+                moved.append(f"{label} ({KINDS[cls]})")
+        rows.append([KINDS[cls], *cells])
+    out += [table(["classifier", *[f"{m[1]}: seed 0 / seed 1" for m in SEED_METRICS]], rows), ""]
+    if moved:
+        out += [f"Intervals apart between the seeds: {', '.join(moved)}; the others overlap.", ""]
+    elif all("not run yet" not in r for r in rows):
+        out += ["Every interval overlaps between the two seeds.", ""]
+    return out
+
+
 LEAKAGE_KINDS = {  # output kind -> how the leakage table names it, from the most to the least detail
     "logits": "logits (ceiling)",
     "softmax": "softmax",
@@ -601,6 +656,7 @@ def main(argv=None) -> int:
     )
     p.add_argument("root", help="the experiment's folder (runs/reference-shipped)")
     p.add_argument("--ema", nargs="*", default=[], help="experiments/ema_statistics.py output folders")
+    p.add_argument("--seeds", help="experiments/second_seed.sh's folder (runs/second-seed), for its section")
     p.add_argument("--leakage", help="experiments/api_leakage.sh's folder (runs/api-leakage), for its section")
     p.add_argument("--out", default="docs/RESULTS.md", help="where the document goes (default docs/RESULTS.md)")
     args = p.parse_args(argv)
@@ -609,7 +665,7 @@ def main(argv=None) -> int:
     times = {row["step"]: row["seconds"] for row in rows}
     ema = [Path(e) for e in args.ema]
     doc = [
-        *header(root, ema, args.leakage),
+        *header(root, ema, args.leakage, args.seeds),
         *verdicts(root),
         *networks(root, times),
         *pictures(root, out.parent),
@@ -617,6 +673,7 @@ def main(argv=None) -> int:
         *command_sections(root),
         *probes(root),
         *ema_section(ema),
+        *seeds_section(Path(args.seeds) if args.seeds else None, ema),
         *leakage_section(Path(args.leakage) if args.leakage else None, out.parent),
         *wall_times(rows),
     ]

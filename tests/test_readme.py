@@ -27,6 +27,7 @@ NOT_RUN = {
     "bash experiments/fmnist_reference.sh cpu": "two hours of CPU; each of its steps is a command run here",
     "bash experiments/fmnist_reference.sh gpu": "needs a GPU",
     "bash experiments/fmnist_reference.sh shipped": "an hour of CPU; each of its steps is a command run here",
+    "bash experiments/second_seed.sh runs/second-seed": "50 minutes of CPU; its commands are run here",
     "bash experiments/api_leakage.sh runs/api-leakage": "seven hours of CPU; its commands are run here with "
     "classifier.output set, and tests/test_outputs.py trains tiny runs of each output kind",
     "python experiments/collect_results.py runs/reference-shipped": "needs the experiment's folder; "

@@ -63,3 +63,22 @@ def test_the_leakage_section_places_each_output_between_the_floor_and_the_ceilin
     assert "| softmax | GAN | standard | 2.0% [1.8%, 2.2%] |" in text
     assert "| softmax | decoder | standard | not run yet |" in text
     assert (tmp_path / "docs" / "results" / "leakage.png").is_file()
+
+
+def test_the_seed_section_says_which_numbers_moved_between_training_runs(tmp_path):
+    root, seeds, ema = tmp_path / "reference-shipped", tmp_path / "second-seed", tmp_path / "ema"
+    _fidelity(root, "std", id_top1=0.029, id_top1_ci=[0.026, 0.033])
+    same = {"ssim": 0.55, "ssim_ci": [0.54, 0.56], "top1_agreement": 0.88, "top1_agreement_ci": [0.87, 0.89]}
+    same |= {"evaluator_acc_recon": 0.8, "evaluator_acc_recon_ci": [0.79, 0.81], "psnr": 13.0, "psnr_ci": [12.9, 13.1]}
+    seed0 = {"id_top1": 0.029, "id_top1_ci": [0.026, 0.033], "fid[logit-inversion-evaluator]": 3.0, **same}
+    ema.mkdir()
+    (ema / "results.json").write_text(
+        json.dumps({"inverter-std": {"live statistics": seed0, "standing statistics": seed0}})
+    )
+    _fidelity(seeds, "std-seed1", **{**seed0, "id_top1": 0.040, "id_top1_ci": [0.036, 0.044]})  # apart
+    out = tmp_path / "docs" / "RESULTS.md"
+    assert collect_results.main([str(root), "--ema", str(ema), "--seeds", str(seeds), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| standard | 2.9% [2.6%, 3.3%] / 4.0% [3.6%, 4.4%] | 0.550 [0.540, 0.560] / 0.550 [0.540, 0.560] |" in text
+    assert "| robust | not run yet |" in text
+    assert "Intervals apart between the seeds: identification top-1 (standard); the others overlap." in text
