@@ -77,6 +77,7 @@ class Explore(Command):
     def run(self, args: argparse.Namespace) -> Result:
         if len(args.run) > MAX_RUNS:
             raise UserError(f"at most {MAX_RUNS} --run at once (the page puts them side by side)")
+        ort_files = ort_web.ensure(args.ort_web)  # first: without the runtime there is no page to write
         names = [run_name(r) for r in args.run]
         names = [n if names.count(n) == 1 else f"{n} ({i + 1})" for i, n in enumerate(names)]
         device = device_of(args)
@@ -139,7 +140,7 @@ class Explore(Command):
                 "images": to_uint8(x).cpu(),
                 "labels": y.tolist(),
                 "classes": data.classes,
-                "ort_files": ort_web.ensure(args.ort_web),
+                "ort_files": ort_files,
                 "workdir": workdir,
             },
         )
