@@ -106,37 +106,52 @@ def fidelity_of(path: Path) -> dict | None:
     return data["fidelity"] if data else None
 
 
-def verdicts(root: Path) -> list[str]:
+def robust_vs_standard(std: dict, robust: dict) -> str:
+    """Which main measures put the robust inverter ahead, behind or level (95% intervals apart or not)."""
+    keys = [
+        ("id_top1", "identification top-1 of 1,000", pct),
+        ("psnr", "PSNR dB", num),
+        ("evaluator_acc_recon", "evaluator accuracy on reconstructions", pct),
+        ("top1_agreement", "top-1 agreement", pct),
+        ("knn_distance", "KNN distance (lower is better)", num),
+    ]
+    better, worse, level = [], [], []
+    for key, label, fmt in keys:
+        if key not in std or key not in robust:
+            continue
+        lower_better = key == "knn_distance"
+        text = f"{label} {fmt(robust[key], robust.get(key + '_ci'))} vs {fmt(std[key], std.get(key + '_ci'))}"
+        if not apart(robust[key + "_ci"], std[key + "_ci"]):
+            level.append(text)
+        elif (robust[key] < std[key]) == lower_better:
+            better.append(text)
+        else:
+            worse.append(text)
+    fid = "fid[logit-inversion-evaluator]"
+    fid_text = f" FID (evaluator features) {robust[fid]:.2f} vs {std[fid]:.2f} (no interval)." if fid in std else ""
+    return (
+        f"Robust ahead with intervals apart on {len(better)} of {len(better) + len(worse) + len(level)} main "
+        f"measures: {'; '.join(better) or 'none'}. Behind: {'; '.join(worse) or 'none'}. Intervals overlap: "
+        f"{'; '.join(level) or 'none'}.{fid_text}"
+    )
+
+
+def verdicts(root: Path, seeds: Path | None = None) -> list[str]:
     out = ["## Verdict on the paper's claims", ""]
     std, robust = fidelity_of(root / "std/eval/fidelity"), fidelity_of(root / "robust/eval/fidelity")
     rows = []
     if std and robust:
-        keys = [
-            ("id_top1", "identification top-1 of 1,000", pct),
-            ("psnr", "PSNR dB", num),
-            ("evaluator_acc_recon", "evaluator accuracy on reconstructions", pct),
-            ("top1_agreement", "top-1 agreement", pct),
-            ("knn_distance", "KNN distance (lower is better)", num),
-        ]
-        better, worse, level = [], [], []
-        for key, label, fmt in keys:
-            if key not in std or key not in robust:
-                continue
-            lower_better = key == "knn_distance"
-            text = f"{label} {fmt(robust[key], robust.get(key + '_ci'))} vs {fmt(std[key], std.get(key + '_ci'))}"
-            if not apart(robust[key + "_ci"], std[key + "_ci"]):
-                level.append(text)
-            elif (robust[key] < std[key]) == lower_better:
-                better.append(text)
-            else:
-                worse.append(text)
-        fid = "fid[logit-inversion-evaluator]"
-        fid_text = f" FID (evaluator features) {robust[fid]:.2f} vs {std[fid]:.2f} (no interval)." if fid in std else ""
-        summary = (
-            f"Robust ahead with intervals apart on {len(better)} of {len(better) + len(worse) + len(level)} main "
-            f"measures: {'; '.join(better) or 'none'}. Behind: {'; '.join(worse) or 'none'}. Intervals overlap: "
-            f"{'; '.join(level) or 'none'}.{fid_text}"
-        )
+        summary = robust_vs_standard(std, robust)
+        if seeds is not None:
+            std1 = fidelity_of(seeds / "std-seed1" / "eval" / "fidelity")
+            robust1 = fidelity_of(seeds / "robust-seed1" / "eval" / "fidelity")
+            if std1 and robust1:
+                summary += (
+                    " **A second training run of each inverter (seed 1):** "
+                    + robust_vs_standard(std1, robust1)
+                    + " Read with the run-to-run spread section: a difference that one seed shows and the other"
+                    " does not is not established."
+                )
         rows.append(["Reconstructions from robust logits are better than from standard logits", summary])
     baselines = {
         name: fidelity_of(root / f"{name}/eval/fidelity")
@@ -666,7 +681,7 @@ def main(argv=None) -> int:
     ema = [Path(e) for e in args.ema]
     doc = [
         *header(root, ema, args.leakage, args.seeds),
-        *verdicts(root),
+        *verdicts(root, Path(args.seeds) if args.seeds else None),
         *networks(root, times),
         *pictures(root, out.parent),
         *fidelity_sections(root),
