@@ -377,7 +377,7 @@ def test_every_option_of_every_command_has_help():
 def test_every_registered_command_has_the_same_interface():
     from inversion.commands import REGISTRY, Command
 
-    assert len(REGISTRY) == 15
+    assert len(REGISTRY) == 16
     for (group, name), command in REGISTRY.items():
         assert isinstance(command, Command) and command.name == name and command.group == group and command.help
         overrides = {m for m in ("run", "write", "execute") if getattr(type(command), m) is not getattr(Command, m)}
