@@ -83,7 +83,10 @@ def export_error(inverter: Inverter, path: str | Path, n: int = 64, seed: int = 
     stats = G.logit_norm
     noise = torch.randn(n, G.dim_noise, generator=g)
     logits = stats.mean.cpu() + 3 * stats.std.cpu() * torch.randn(n, G.num_classes, generator=g)
-    expected = inverter.generate(logits, noise=noise).cpu().numpy()
+    # The generator itself on the same noise: `Inverter.generate` would zero the noise of a pixel-loss
+    # decoder, which ignores it (the explorer page does the same), but the file must match on any input.
+    with torch.no_grad():
+        expected = G(noise.to(inverter.device), logits.to(inverter.device)).cpu().numpy()
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own exception types
