@@ -23,19 +23,8 @@ if [ "$JOBS" -le 2 ]; then export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1; fi
 export CONFIG=configs/fmnist_cpu.yaml EVAL=checkpoints/fmnist/evaluator.safetensors STEPS=4000
 # The floor and the ceiling first, so that a partial run already brackets the others.
 KINDS="label logits softmax topk:1 topk:5 round:2"
-mkdir -p "$ROOT/logs"
-export TIMINGS="$ROOT/timings.tsv"
-[ -f "$TIMINGS" ] || printf "step\tseconds\tcommand\n" > "$TIMINGS"
-{ date -u; uname -a; "$PY" -c "import torch; print('torch', torch.__version__, 'cuda' if torch.cuda.is_available() else 'cpu', torch.cuda.get_device_name() if torch.cuda.is_available() else '', torch.get_num_threads(), 'threads')"; } > "$ROOT/hardware.txt"
-
-step() {
-  local name=$1; shift
-  if grep -q "^$name	" "$TIMINGS"; then echo "[skip] $name (done)"; return 0; fi
-  echo "[$(date +%H:%M:%S)] $name"
-  local start=$SECONDS
-  "$@" > "$ROOT/logs/$name.log" 2>&1 || { echo "FAILED: $name (see $ROOT/logs/$name.log)" >&2; return 1; }
-  printf "%s\t%d\t%s\n" "$name" "$((SECONDS - start))" "$*" >> "$TIMINGS"
-}
+source experiments/steps.sh
+export TIMINGS
 
 # unit CLASSIFIER KIND: the GAN inverter and the decoder of that classifier's KIND outputs, and their tables.
 unit() {

@@ -55,24 +55,8 @@ case "$PROFILE" in
   *) echo "unknown profile '$PROFILE' (cpu, gpu or shipped)" >&2; exit 2 ;;
 esac
 
-mkdir -p "$ROOT/logs"
+source experiments/steps.sh
 rm -f "$ROOT/FAILED"
-TIMINGS="$ROOT/timings.tsv"
-[ -f "$TIMINGS" ] || printf "step\tseconds\tcommand\n" > "$TIMINGS"
-{ date -u; uname -a; "$PY" -c "import torch; print('torch', torch.__version__, 'cuda' if torch.cuda.is_available() else 'cpu', torch.cuda.get_device_name() if torch.cuda.is_available() else '', torch.get_num_threads(), 'threads')"; } > "$ROOT/hardware.txt"
-
-# step NAME CMD...: run CMD once (skipped when NAME already finished, so a rerun resumes), log its
-# output to logs/NAME.log and its wall time to timings.tsv.
-step() {
-  local name=$1; shift
-  if grep -q "^$name	" "$TIMINGS"; then echo "[skip] $name (done)"; return 0; fi
-  echo "[$(date +%H:%M:%S)] $name"
-  local start=$SECONDS
-  if ! "$@" > "$ROOT/logs/$name.log" 2>&1; then
-    touch "$ROOT/FAILED"; echo "FAILED: $name (see $ROOT/logs/$name.log)" >&2; tail -n 20 "$ROOT/logs/$name.log" >&2; return 1
-  fi
-  printf "%s\t%d\t%s\n" "$name" "$((SECONDS - start))" "$*" >> "$TIMINGS"
-}
 
 CLS="$ROOT/classifiers"
 EVAL="$CLS/evaluator/classifier.safetensors"

@@ -14,18 +14,7 @@ PY=${PY:-.venv/bin/python}
 [ -x "$PY" ] || PY=python3
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 EVAL=checkpoints/fmnist/evaluator.safetensors
-mkdir -p "$ROOT/logs"
-TIMINGS="$ROOT/timings.tsv"
-[ -f "$TIMINGS" ] || printf "step\tseconds\tcommand\n" > "$TIMINGS"
-
-step() {
-  local name=$1; shift
-  if grep -q "^$name	" "$TIMINGS"; then echo "[skip] $name (done)"; return 0; fi
-  echo "[$(date +%H:%M:%S)] $name"
-  local start=$SECONDS
-  "$@" > "$ROOT/logs/$name.log" 2>&1 || { echo "FAILED: $name (see $ROOT/logs/$name.log)" >&2; return 1; }
-  printf "%s\t%d\t%s\n" "$name" "$((SECONDS - start))" "$*" >> "$TIMINGS"
-}
+source experiments/steps.sh
 
 track() {
   local kind=$1 name="$1-seed$SEED"
