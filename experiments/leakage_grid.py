@@ -19,9 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from infra.batches import eval_batches  # noqa: E402
-from infra.datasets import load_data  # noqa: E402
+from infra.datasets import load_data, split_labels, spread_over_classes  # noqa: E402
 from inversion import Inverter  # noqa: E402
-from inversion.commands.explore import spread_over_classes  # noqa: E402
 from inversion.presentation.images import table_grid  # noqa: E402
 
 KINDS = ("logits", "softmax", "topk:5", "round:2", "topk:1", "label")
@@ -50,7 +49,7 @@ def main(argv=None) -> int:
         print("not finished, left out:", ", ".join(missing))
     inverters = {key: Inverter.load(path, device="cpu") for key, path in found.items()}
     test = load_data(next(iter(inverters.values())).config.data).test
-    labels = test.labels if hasattr(test, "labels") else torch.as_tensor([int(y) for _, y in test])
+    labels = split_labels(test)
     indices = spread_over_classes(labels, len(set(labels.tolist())))
     images, _ = next(eval_batches(test, len(indices), "cpu", indices=indices))
     rows, names = [images], ["test image"]

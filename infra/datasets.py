@@ -93,6 +93,25 @@ class ImageData:
     classes: list[str]
 
 
+def split_labels(dataset: Dataset) -> torch.Tensor:
+    """A split's labels (N,), read without its images where the split holds them as one tensor."""
+    if isinstance(dataset, TensorImages):
+        return dataset.labels.cpu()
+    return torch.as_tensor([int(y) for _, y in dataset])
+
+
+def spread_over_classes(labels: torch.Tensor, n: int) -> list[int]:
+    """n indices of a split, taken class by class in turn (the first image of each class, then the second, ...),
+    so every class is shown about equally often."""
+    per_class = [torch.nonzero(labels == c).flatten().tolist() for c in sorted(set(labels.tolist()))]
+    picked: list[int] = []
+    rank = 0
+    while len(picked) < n and any(rank < len(members) for members in per_class):
+        picked += [members[rank] for members in per_class if rank < len(members)][: n - len(picked)]
+        rank += 1
+    return picked
+
+
 def to_model_range(images: torch.Tensor) -> torch.Tensor:
     """uint8 [0, 255] -> float [-1, 1]."""
     return images.float().div_(127.5).sub_(1.0)

@@ -19,10 +19,9 @@ import pytest
 import torch
 
 import evaluate
-from infra.datasets import to_uint8
+from infra.datasets import spread_over_classes, to_uint8
 from infra.errors import UserError
 from inversion import Inverter
-from inversion.commands.explore import spread_over_classes
 from inversion.explorer import ort_web
 from inversion.onnx_export import TOLERANCE, export_error, export_generator
 

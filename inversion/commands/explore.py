@@ -8,11 +8,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import torch
-
 from infra.batches import eval_batches
 from infra.cli import integer
-from infra.datasets import load_data, to_uint8
+from infra.datasets import load_data, split_labels, spread_over_classes, to_uint8
 from infra.errors import UserError
 
 from ..explorer import ort_web
@@ -24,18 +22,6 @@ from ..snapshot import SNAPSHOT
 from .base import Command, Output, Result, describe_run, device_of, register
 
 MAX_RUNS = 4
-
-
-def spread_over_classes(labels: torch.Tensor, n: int) -> list[int]:
-    """n indices of a split, taken class by class in turn (the first image of each class, then the second, ...),
-    so every class is shown about equally often."""
-    per_class = [torch.nonzero(labels == c).flatten().tolist() for c in sorted(set(labels.tolist()))]
-    picked: list[int] = []
-    rank = 0
-    while len(picked) < n and any(rank < len(members) for members in per_class):
-        picked += [members[rank] for members in per_class if rank < len(members)][: n - len(picked)]
-        rank += 1
-    return picked
 
 
 def run_name(path: str) -> str:
@@ -96,8 +82,7 @@ class Explore(Command):
         if args.data_root:
             data_cfg = dataclasses.replace(data_cfg, root=args.data_root)
         data = load_data(data_cfg)
-        labels = data.test.labels if hasattr(data.test, "labels") else torch.as_tensor([int(y) for _, y in data.test])
-        indices = spread_over_classes(labels.cpu(), args.images)
+        indices = spread_over_classes(split_labels(data.test), args.images)
         x, y = next(eval_batches(data.test, len(indices), device, indices=indices))
 
         workdir = Path(tempfile.mkdtemp(prefix="explore-"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ def slider_range(logits: torch.Tensor, unit: float) -> tuple[float, float]:
     """From two units below the smallest logit of the page's images to two above the largest, rounded out to 0.1."""
     lo = float(logits.min()) - 2 * unit
     hi = float(logits.max()) + 2 * unit
-    return (float(torch.tensor(lo).mul(10).floor() / 10), float(torch.tensor(hi).mul(10).ceil() / 10))
+    return math.floor(lo * 10) / 10, math.ceil(hi * 10) / 10
 
 
 def write_page(
