@@ -31,6 +31,7 @@ from inversion.evaluation.logit_edits import EDITS  # noqa: E402
 from inversion.presentation.tables import fidelity_table, table, with_interval  # noqa: E402
 
 KINDS = {"std": "standard", "robust": "robust"}
+FID = "fid[logit-inversion-evaluator]"  # the fidelity results key of FID with evaluator features
 
 
 # ------------------------------------------------------------------ reading
@@ -114,12 +115,16 @@ def robust_vs_standard(std: dict, robust: dict) -> str:
         ("evaluator_acc_recon", "evaluator accuracy on reconstructions", pct),
         ("top1_agreement", "top-1 agreement", pct),
         ("knn_distance", "KNN distance (lower is better)", num),
+        (FID, "FID (evaluator features, lower is better)", num),
     ]
-    better, worse, level = [], [], []
+    better, worse, level, no_interval = [], [], [], []
     for key, label, fmt in keys:
-        if key not in std or key not in robust:
+        if not isinstance(std.get(key), float) or not isinstance(robust.get(key), float):
             continue
-        lower_better = key == "knn_distance"
+        lower_better = key in ("knn_distance", FID)
+        if key + "_ci" not in std or key + "_ci" not in robust:  # fidelity runs from before FID had one
+            no_interval.append(f"{label} {fmt(robust[key])} vs {fmt(std[key])} (no interval)")
+            continue
         text = f"{label} {fmt(robust[key], robust.get(key + '_ci'))} vs {fmt(std[key], std.get(key + '_ci'))}"
         if not apart(robust[key + "_ci"], std[key + "_ci"]):
             level.append(text)
@@ -127,8 +132,7 @@ def robust_vs_standard(std: dict, robust: dict) -> str:
             better.append(text)
         else:
             worse.append(text)
-    fid = "fid[logit-inversion-evaluator]"
-    fid_text = f" FID (evaluator features) {robust[fid]:.2f} vs {std[fid]:.2f} (no interval)." if fid in std else ""
+    fid_text = f" {'; '.join(no_interval)}." if no_interval else ""
     return (
         f"Robust ahead with intervals apart on {len(better)} of {len(better) + len(worse) + len(level)} main "
         f"measures: {'; '.join(better) or 'none'}. Behind: {'; '.join(worse) or 'none'}. Intervals overlap: "
@@ -164,7 +168,7 @@ def verdicts(root: Path, seeds: Path | None = None) -> list[str]:
             g = gan[kind]
             cells = [f"GAN {pct(g['id_top1'], g['id_top1_ci'])}"]
             agree = [f"GAN {pct(g['top1_agreement'], g['top1_agreement_ci'])}"]
-            fid = "fid[logit-inversion-evaluator]"
+            fid = FID
             fids = [f"GAN {g[fid]:.2f}"]
             for label, name in (("decoder", f"decoder-{kind}"), ("optimisation", f"optimize-{kind}")):
                 b = baselines[name]
@@ -174,7 +178,9 @@ def verdicts(root: Path, seeds: Path | None = None) -> list[str]:
                 note = f" (its {b['images']} images)" if b["images"] != g["images"] else ""
                 cells.append(f"{label} {pct(b['id_top1'], b['id_top1_ci'])}{note}")
                 agree.append(f"{label} {pct(b['top1_agreement'], b['top1_agreement_ci'])}")
-                fids.append(f"{label} {b[fid]:.2f}" if isinstance(b.get(fid), float) else f"{label} n/a")
+                fids.append(
+                    f"{label} {num(b[fid], b.get(fid + '_ci'))}" if isinstance(b.get(fid), float) else f"{label} n/a"
+                )
             parts.append(
                 f"{KINDS[kind]}: identification top-1 {', '.join(cells)}; top-1 agreement {', '.join(agree)}; "
                 f"FID (evaluator) {', '.join(fids)}"
@@ -410,7 +416,7 @@ def ema_section(folders: list[Path]) -> list[str]:
         cells = [label]
         for key, fmt in (("id_top1", pct), ("ssim", lambda v, ci: num(v, ci, ".3f")), ("top1_agreement", pct)):
             cells.append(f"{fmt(live[key], live[key + '_ci'])} → {fmt(standing[key], standing[key + '_ci'])}")
-        fid = "fid[logit-inversion-evaluator]"
+        fid = FID
         cells.append(f"{live[fid]:.2f} → {standing[fid]:.2f}")
         twin = [
             other
@@ -498,7 +504,6 @@ LEAKAGE_METRICS = (
     ("knn_distance", "KNN distance ↓", lambda v, ci: num(v, ci, ".3f")),
     ("psnr", "PSNR dB", num),
 )
-FID = "fid[logit-inversion-evaluator]"
 
 
 def leakage_numbers(root: Path) -> dict[tuple[str, str, str], dict]:
@@ -614,11 +619,12 @@ def leakage_section(root: Path | None, docs: Path) -> list[str]:
                     continue
                 cells = [fmt(run[key], run.get(key + "_ci")) for key, _, fmt in LEAKAGE_METRICS]
                 fid = run.get(FID)
-                rows.append([*name, *cells, f"{fid:.2f}" if isinstance(fid, (int, float)) else str(fid)])
+                rows.append([*name, *cells, num(fid, run.get(FID + "_ci")) if isinstance(fid, float) else str(fid)])
     out += [
         table(["output", "inverter", "classifier", *[m[1] for m in LEAKAGE_METRICS], "FID (evaluator) ↓"], rows),
         "",
-        "95% bootstrap intervals over test images in brackets; FID has none. Identification: the reconstruction",
+        "95% bootstrap intervals over test images in brackets (FID's: its value plus or minus 1.96 bootstrap",
+        "standard deviations, reconstruction and source resampled together). Identification: the reconstruction",
         "picks its own source among 1,000 test images (chance 0.1%).",
         "",
     ]

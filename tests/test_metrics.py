@@ -67,10 +67,11 @@ def _frechet(a: torch.Tensor, b: torch.Tensor) -> float:
 
 @pytest.mark.filterwarnings("ignore:Matrix is singular")  # dead ReLU features: scipy's sqrtm warns, still exact
 def test_fid_equals_the_frechet_distance_of_the_evaluators_features(tmp_path):
+    from torch_fidelity import calculate_metrics
     from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
     from classifiers import ClassifierConfig, load_classifier
-    from inversion.evaluation.realism import EXTRACTOR, fid_kid, register
+    from inversion.evaluation.realism import EXTRACTOR, _UInt8Images, fid_kid, register
 
     path = _evaluator_file(tmp_path)  # 64 feature dimensions: FID needs at least 128 images
     register()
@@ -86,9 +87,52 @@ def test_fid_equals_the_frechet_distance_of_the_evaluators_features(tmp_path):
     same, other = fid_kid(x, x, path, evaluator_dims=64), fid_kid(x, y, path, evaluator_dims=64)
     assert abs(same[f"fid[{EXTRACTOR}]"]) < 1e-3
     assert other[f"fid[{EXTRACTOR}]"] == pytest.approx(expected, rel=1e-3)
+    # The features are extracted once and scored by torch-fidelity's own functions: the same numbers
+    # as its one-call API.
+    library = calculate_metrics(
+        input1=_UInt8Images(x),
+        input2=_UInt8Images(y),
+        fid=True,
+        kid=True,
+        kid_subset_size=160,
+        feature_extractor=EXTRACTOR,
+        feature_layer_fid="features",
+        feature_layer_kid="features",
+        feature_extractor_weights_path=str(path),
+        cuda=False,
+        cache=False,
+        save_cpu_ram=True,
+        verbose=False,
+    )
+    assert other[f"fid[{EXTRACTOR}]"] == pytest.approx(library["frechet_inception_distance"], rel=1e-6)
+    assert other[f"kid[{EXTRACTOR}]"] == pytest.approx(library["kernel_inception_distance_mean"], rel=1e-6)
+    low, high = other[f"fid[{EXTRACTOR}]_ci"]
+    assert low < other[f"fid[{EXTRACTOR}]"] < high
     assert same["fid[inception-v3]"] is None  # no Inception weights here: unavailable, not a stand-in
     few = fid_kid(x[:100], y[:100], path, evaluator_dims=64)  # 100 < 2 x 64: not reported, and says why
     assert few[f"fid[{EXTRACTOR}]"] == "not reported: 100 images < 2 x 64 feature dimensions"
+
+
+def test_fid_interval_matches_the_spread_over_fresh_samples():
+    """The bootstrap interval's half-width over 1.96 estimates the standard deviation of FID across fresh
+    test sets. Known answer by simulation: reconstructions = sources + a shift + small noise, drawn anew
+    300 times. Resampling the two sets independently (ignoring that reconstruction i belongs to source i)
+    would give about five times the spread; no resampling would give none."""
+    from inversion.evaluation.realism import fid_interval, frechet_distance
+
+    def draw(generator):
+        real = torch.randn(2000, 4, generator=generator)
+        fake = real + torch.tensor([0.5, 0.0, 0.0, 0.0]) + 0.3 * torch.randn(2000, 4, generator=generator)
+        return fake, real
+
+    generator = torch.Generator().manual_seed(0)
+    fresh = torch.tensor([frechet_distance(*draw(generator)) for _ in range(300)])
+    fake, real = draw(generator)
+    value = frechet_distance(fake, real)
+    low, high = fid_interval(fake, real)
+    assert low < value < high
+    assert (high - value) / 1.96 / fresh.std().item() == pytest.approx(1.0, abs=0.3)
+    assert (value - low) == pytest.approx(high - value)
 
 
 def test_fid_handles_grey_images(tmp_path):

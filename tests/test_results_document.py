@@ -18,15 +18,16 @@ def _fidelity(root: Path, run: str, **values):
 
 def test_the_document_is_built_from_the_folders_and_its_verdict_reads_the_intervals(tmp_path):
     root = tmp_path / "reference-shipped"
-    # Robust ahead on identification (intervals apart), level on PSNR (overlapping), behind on the
-    # evaluator's accuracy (apart, lower).
+    # Robust ahead on identification (intervals apart) and on FID (lower, apart), level on PSNR
+    # (overlapping), behind on the evaluator's accuracy (apart, lower).
+    fid = "fid[logit-inversion-evaluator]"
     _fidelity(
         root, "std", id_top1=0.029, id_top1_ci=[0.026, 0.033], psnr=13.5, psnr_ci=[13.4, 13.6],
-        evaluator_acc_recon=0.84, evaluator_acc_recon_ci=[0.83, 0.85],
+        evaluator_acc_recon=0.84, evaluator_acc_recon_ci=[0.83, 0.85], **{fid: 5.0, f"{fid}_ci": [4.8, 5.2]},
     )  # fmt: skip
     _fidelity(
         root, "robust", id_top1=0.045, id_top1_ci=[0.041, 0.049], psnr=13.55, psnr_ci=[13.45, 13.65],
-        evaluator_acc_recon=0.79, evaluator_acc_recon_ci=[0.78, 0.80],
+        evaluator_acc_recon=0.79, evaluator_acc_recon_ci=[0.78, 0.80], **{fid: 4.0, f"{fid}_ci": [3.8, 4.2]},
     )  # fmt: skip
     (root / "timings.tsv").write_text("step\tseconds\tcommand\nfidelity-std\t253\tpython evaluate.py fidelity\n")
     out = tmp_path / "docs" / "RESULTS.md"
@@ -35,7 +36,8 @@ def test_the_document_is_built_from_the_folders_and_its_verdict_reads_the_interv
     verdict = next(line for line in text.splitlines() if line.startswith("| Reconstructions from robust"))
     ahead, rest = verdict.split("Behind:")
     behind, level = rest.split("Intervals overlap:")
-    assert "on 1 of 3 main measures" in ahead and "identification top-1 of 1,000 4.5% [4.1%, 4.9%]" in ahead
+    assert "on 2 of 4 main measures" in ahead and "identification top-1 of 1,000 4.5% [4.1%, 4.9%]" in ahead
+    assert "FID (evaluator features, lower is better) 4.00 [3.80, 4.20] vs 5.00 [4.80, 5.20]" in ahead
     assert "evaluator accuracy" in behind and "PSNR" in level and "PSNR" not in ahead + behind
     assert "Not re-measured in this run yet" in text  # no baseline folders: said, not invented
     assert "| fidelity-std | 4 min 13 s | `python evaluate.py fidelity` |" in text
@@ -49,7 +51,13 @@ def test_the_leakage_section_places_each_output_between_the_floor_and_the_ceilin
     common = {"evaluator_acc_recon": 0.8, "knn_distance": 1.4, "psnr": 13.0, "fid[logit-inversion-evaluator]": 3.0}
     _fidelity(leakage, "gan-std-label", id_top1=0.01, id_top1_ci=[0.008, 0.012], **common)
     _fidelity(leakage, "gan-std-logits", id_top1=0.03, id_top1_ci=[0.027, 0.033], **common)
-    _fidelity(leakage, "gan-std-softmax", id_top1=0.02, id_top1_ci=[0.018, 0.022], **common)  # halfway
+    _fidelity(
+        leakage,
+        "gan-std-softmax",
+        id_top1=0.02,
+        id_top1_ci=[0.018, 0.022],
+        **{**common, "fid[logit-inversion-evaluator]_ci": [2.8, 3.2]},
+    )  # halfway; fmt: skip
     _fidelity(leakage, "gan-std-topk1", id_top1=0.011, id_top1_ci=[0.009, 0.013], **common)  # at the floor
     out = tmp_path / "docs" / "RESULTS.md"
     assert collect_results.main([str(root), "--leakage", str(leakage), "--out", str(out)]) == 0
@@ -60,7 +68,8 @@ def test_the_leakage_section_places_each_output_between_the_floor_and_the_ceilin
     assert "softmax 2.0% [1.8%, 2.2%], 50% of the way from the floor to the ceiling;" in verdict
     assert "top-1 probability with its class 1.1% [0.9%, 1.3%], 5% of the way" in verdict
     assert "(interval overlaps label)" in verdict and "top-5 probabilities: not run yet" in verdict
-    assert "| softmax | GAN | standard | 2.0% [1.8%, 2.2%] |" in text
+    assert "| softmax | GAN | standard | 2.0% [1.8%, 2.2%] |" in text and "| 3.00 [2.80, 3.20] |" in text
+    assert "| 13.00 | 3.00 |" in text  # a fidelity run from before FID had an interval: the value alone
     assert "| softmax | decoder | standard | not run yet |" in text
     assert (tmp_path / "docs" / "results" / "leakage.png").is_file()
 
