@@ -56,7 +56,7 @@ def test_the_classifier_applies_it_once_and_keeps_raw_logits_for_attacks():
     torch.testing.assert_close(out.max(1).values, raw(x).softmax(1).max(1).values)
 
 
-@pytest.mark.parametrize("spec", ["softmax", "topk:2+round:2", "label"])
+@pytest.mark.parametrize("spec", ["softmax", "log_softmax", "topk:1", "round:2", "topk:2+round:2", "label"])
 def test_a_run_trains_stores_and_evaluates_through_its_output_model(run_tiny, spec, tmp_path):
     code, run_dir = run_tiny(f"classifier.output={spec}", name=f"out-{spec.replace(':', '').replace('+', '-')}")
     assert code == 0
@@ -64,18 +64,26 @@ def test_a_run_trains_stores_and_evaluates_through_its_output_model(run_tiny, sp
     assert inv.output == spec
     x = torch.rand(6, 3, 32, 32) * 2 - 1
     given = inv.logits(x)
-    stats = inv.generator.logit_norm
-    if spec == "softmax":
+    probs = inv.classifier.logits(x).softmax(1)  # what an API would compute from the raw logits
+    # The conditioning statistics are measured on the outputs: their per-class means sum as the
+    # outputs do.
+    mean_sum = float(inv.generator.logit_norm.mean.sum())
+    if spec in ("softmax", "label"):
         torch.testing.assert_close(given.sum(1), torch.ones(6))
-        # Statistics measured on the outputs: the per-class means of probabilities sum to 1.
-        assert float(stats.mean.sum()) == pytest.approx(1.0, abs=1e-5)
-    elif spec == "label":
-        assert torch.equal(given.sum(1), torch.ones(6)) and set(given.unique().tolist()) <= {0.0, 1.0}
-        assert float(stats.mean.sum()) == pytest.approx(1.0, abs=1e-5)
-    else:
-        assert bool(((given > 0).sum(1) <= 2).all())
+        assert mean_sum == pytest.approx(1.0, abs=1e-5)
+    if spec == "label":
+        assert set(given.unique().tolist()) <= {0.0, 1.0} and torch.equal(given.argmax(1), probs.argmax(1))
+    elif spec == "log_softmax":
+        torch.testing.assert_close(given.exp().sum(1), torch.ones(6))
+        assert mean_sum < 0
+    elif spec == "topk:1":
+        assert torch.equal((given > 0).sum(1), torch.ones(6, dtype=torch.long))
+        torch.testing.assert_close(given.max(1).values, probs.max(1).values)
+        assert 0 < mean_sum <= 1.0 + 1e-5
+    elif spec.endswith("round:2"):
         torch.testing.assert_close(given * 100, (given * 100).round())
-        assert 0 <= float(stats.mean.sum()) <= 1.0 + 1e-5
+        assert bool(((given > 0).sum(1) <= (2 if spec.startswith("topk") else 10)).all())
+        assert 0 < mean_sum <= 1.0 + 0.05
     # A classifier passed in is seen through the inverter's output model too.
     raw = load_classifier(ClassifierConfig(name="random:vgg_small", num_classes=10), 3)
     passed = Inverter.load(run_dir, device="cpu", classifier=raw)
