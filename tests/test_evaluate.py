@@ -98,6 +98,7 @@ def test_fidelity_table(tiny):
     assert low <= fid["id_top1"] <= high and fid["psnr_ci"][0] <= fid["psnr"] <= fid["psnr_ci"][1]
     assert f"| {fid['id_top1']:.1%} [{low:.1%}, {high:.1%}] |" in (out / "fidelity.md").read_text()
     assert "| LPIPS (AlexNet) | ↓ | unavailable |" in (out / "fidelity.md").read_text()
+    assert "In brackets: 95% bootstrap intervals over the test images" in (out / "fidelity.md").read_text()
 
 
 def test_fidelity_requires_an_evaluator(tiny, capsys):

@@ -7,7 +7,7 @@ import time
 
 from ..evaluation.fidelity import collect, inverter_reconstruct
 from ..evaluation.perceptual import default_alexnet_weights, lpips_model
-from ..presentation.tables import fidelity_table
+from ..presentation.tables import INTERVALS_NOTE, fidelity_table
 from .base import (
     Command,
     Output,
@@ -64,6 +64,7 @@ class Fidelity(Command):
         table = fidelity_table({name: fidelity})
         device = result.numbers["device"].split(":")[0]
         (out / "fidelity.md").write_text(
-            f"Fidelity of {name} on {fidelity['images']} test images ({seconds:.1f} s on {device}).\n\n{table}"
+            f"Fidelity of {name} on {fidelity['images']} test images ({seconds:.1f} s on {device}).\n\n{table}\n\n"
+            f"{INTERVALS_NOTE}\n"
         )
         return table + f"\n{seconds:.1f} s; {out / 'results.json'}"

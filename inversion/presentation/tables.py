@@ -215,6 +215,13 @@ FIDELITY_ROWS = [
 METRICS = {m.key: m for m in FIDELITY_ROWS}
 
 
+INTERVALS_NOTE = (
+    "In brackets: 95% bootstrap intervals over the test images (percentiles of 2,000 resamples; FID's is "
+    "its value plus or minus 1.96 standard deviations of 200 resamples). They say how much a number would "
+    "move on other test images, not between training runs."
+)
+
+
 def fidelity_table(columns: dict[str, dict]) -> str:
     """The fidelity table: one row per metric with the direction that is better (↑ higher, ↓ lower),
     one column per run (or subset), from `inversion.evaluation.fidelity.summarize`'s dicts; a value
