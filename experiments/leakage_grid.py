@@ -22,8 +22,17 @@ from infra.batches import eval_batches  # noqa: E402
 from infra.datasets import load_data, split_labels, spread_over_classes  # noqa: E402
 from inversion import Inverter  # noqa: E402
 from inversion.presentation.images import table_grid  # noqa: E402
+from inversion.snapshot import SNAPSHOT, read_snapshot_meta  # noqa: E402
 
 KINDS = ("logits", "softmax", "topk:5", "round:2", "topk:1", "label")
+
+
+def finished(run: Path) -> bool:
+    """A run whose snapshot is from its last step (a snapshot is also written at every checkpoint)."""
+    if not (run / SNAPSHOT).is_file():
+        return False
+    meta = read_snapshot_meta(run)
+    return meta["step"] >= meta["config"]["train"]["max_steps"]
 
 
 def main(argv=None) -> int:
@@ -40,7 +49,7 @@ def main(argv=None) -> int:
         (cls, kind): root / f"gan-{cls}-{kind.replace(':', '')}"
         for cls in ("std", "robust")
         for kind in KINDS
-        if (root / f"gan-{cls}-{kind.replace(':', '')}" / "snapshot.safetensors").is_file()
+        if finished(root / f"gan-{cls}-{kind.replace(':', '')}")
     }
     if not found:
         raise SystemExit(f"no finished inverter under {root}")
