@@ -645,9 +645,13 @@ def leakage_section(root: Path | None, docs: Path) -> list[str]:
     times = timings(root)
     if times:
         out += [
-            "Wall times (`timings.tsv`; two units side by side, one thread each):",
+            "Wall times (`timings.tsv`; two units side by side, one thread each; a step copied from the",
+            "reference experiment shows the wall time it had there):",
             "",
-            table(["step", "wall time"], [[r["step"], minutes(r["seconds"])] for r in times]),
+            table(
+                ["step", "wall time", "command"],
+                [[r["step"], minutes(r["seconds"]), f"`{r['command']}`"] for r in times],
+            ),
             "",
         ]
     return out
