@@ -573,7 +573,10 @@ def leakage_figure(found: dict, path: Path) -> bool:
             cis = [found[(method, cls, kinds[i])]["id_top1_ci"] for i in xs]
             err = [[y - 100 * ci[0] for y, ci in zip(ys, cis)], [100 * ci[1] - y for y, ci in zip(ys, cis)]]
             label = f"{'GAN' if method == 'gan' else 'decoder'}, {KINDS[cls]} classifier"
-            ax.errorbar(xs, ys, yerr=err, fmt=style, color=colour, capsize=3, label=label)
+            ax.errorbar(xs, ys, yerr=err, fmt=style[-1], color=colour, capsize=3, label=label)
+            for i in range(len(xs) - 1):  # lines only between neighbouring kinds: none across a kind not run
+                if xs[i + 1] == xs[i] + 1:
+                    ax.plot(xs[i : i + 2], ys[i : i + 2], style[:-1], color=colour)
             drawn = True
     if not drawn:
         plt.close(fig)
