@@ -132,11 +132,11 @@ def robust_vs_standard(std: dict, robust: dict) -> str:
             better.append(text)
         else:
             worse.append(text)
-    fid_text = f" {'; '.join(no_interval)}." if no_interval else ""
+    no_interval_text = f" {'; '.join(no_interval)}." if no_interval else ""
     return (
         f"Robust ahead with intervals apart on {len(better)} of {len(better) + len(worse) + len(level)} main "
         f"measures: {'; '.join(better) or 'none'}. Behind: {'; '.join(worse) or 'none'}. Intervals overlap: "
-        f"{'; '.join(level) or 'none'}.{fid_text}"
+        f"{'; '.join(level) or 'none'}.{no_interval_text}"
     )
 
 
@@ -168,8 +168,7 @@ def verdicts(root: Path, seeds: Path | None = None) -> list[str]:
             g = gan[kind]
             cells = [f"GAN {pct(g['id_top1'], g['id_top1_ci'])}"]
             agree = [f"GAN {pct(g['top1_agreement'], g['top1_agreement_ci'])}"]
-            fid = FID
-            fids = [f"GAN {g[fid]:.2f}"]
+            fids = [f"GAN {num(g[FID], g.get(FID + '_ci'))}"]
             for label, name in (("decoder", f"decoder-{kind}"), ("optimisation", f"optimize-{kind}")):
                 b = baselines[name]
                 if b is None:
@@ -179,7 +178,7 @@ def verdicts(root: Path, seeds: Path | None = None) -> list[str]:
                 cells.append(f"{label} {pct(b['id_top1'], b['id_top1_ci'])}{note}")
                 agree.append(f"{label} {pct(b['top1_agreement'], b['top1_agreement_ci'])}")
                 fids.append(
-                    f"{label} {num(b[fid], b.get(fid + '_ci'))}" if isinstance(b.get(fid), float) else f"{label} n/a"
+                    f"{label} {num(b[FID], b.get(FID + '_ci'))}" if isinstance(b.get(FID), float) else f"{label} n/a"
                 )
             parts.append(
                 f"{KINDS[kind]}: identification top-1 {', '.join(cells)}; top-1 agreement {', '.join(agree)}; "
@@ -416,12 +415,11 @@ def ema_section(folders: list[Path]) -> list[str]:
         cells = [label]
         for key, fmt in (("id_top1", pct), ("ssim", lambda v, ci: num(v, ci, ".3f")), ("top1_agreement", pct)):
             cells.append(f"{fmt(live[key], live[key + '_ci'])} → {fmt(standing[key], standing[key + '_ci'])}")
-        fid = FID
-        cells.append(f"{live[fid]:.2f} → {standing[fid]:.2f}")
+        cells.append(f"{live[FID]:.2f} → {standing[FID]:.2f}")
         twin = [
             other
             for other, o in measured.items()
-            if other != label and abs(o["live statistics"][fid] - live[fid]) < 0.01
+            if other != label and abs(o["live statistics"][FID] - live[FID]) < 0.01
         ]
         note = f"within 0.01 FID of {', '.join(twin)}: the same config and seed, trained again" if twin else ""
         cells.append(note)
