@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What does a prediction API leak? One GAN inverter and one pixel-loss decoder per output kind of the
 # shipped standard and robust classifiers (classifier.output: logits, softmax, top-5, top-1 with its
-# class, probabilities rounded to 2 decimals, label only), all with the CPU reference inverters' config
+# class, probabilities rounded to 2 decimals, label only, and log-probabilities: the softmax with the
+# log taken by the attacker), all with the CPU reference inverters' config
 # and budget (configs/fmnist_cpu.yaml, 4,000 steps, seed 0), each scored by the fidelity table on all
 # 10,000 test images; then one grid of the same test images under every output kind. The table, the
 # figure and the verdict go into docs/RESULTS.md through experiments/collect_results.py --leakage ROOT.
@@ -10,7 +11,7 @@
 #   JOBS=12 bash experiments/api_leakage.sh ROOT     # 12 units at once (a GPU); default 2, one thread each
 #
 # A unit is one (classifier, output kind): GAN inverter, its fidelity, decoder, its fidelity. On this
-# project's 2-core CPU a unit takes about 70 minutes, the whole experiment about seven hours; a rerun
+# project's 2-core CPU a unit takes about 70 minutes, the whole experiment about eight hours; a rerun
 # skips the steps already in ROOT/timings.tsv, so it can run in pieces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +22,9 @@ JOBS=${JOBS:-2}
 export HF_HUB_OFFLINE=1
 if [ "$JOBS" -le 2 ]; then export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1; fi
 export CONFIG=configs/fmnist_cpu.yaml EVAL=checkpoints/fmnist/evaluator.safetensors STEPS=4000
-# The floor and the ceiling first, so that a partial run already brackets the others.
-KINDS="label logits softmax topk:1 topk:5 round:2"
+# The floor and the ceiling first, so that a partial run already brackets the others; log_softmax, which
+# any attacker can compute from softmax, last.
+KINDS="label logits softmax topk:1 topk:5 round:2 log_softmax"
 source experiments/steps.sh
 export TIMINGS
 

@@ -490,6 +490,7 @@ def seeds_section(seed_root: Path | None, ema: list[Path]) -> list[str]:
 
 LEAKAGE_KINDS = {  # output kind -> how the leakage table names it, from the most to the least detail
     "logits": "logits (ceiling)",
+    "log_softmax": "log-probabilities (softmax, log taken)",
     "softmax": "softmax",
     "topk:5": "top-5 probabilities",
     "round:2": "probabilities rounded to 2 decimals",
@@ -580,7 +581,8 @@ def leakage_figure(found: dict, path: Path) -> bool:
         plt.close(fig)
         return False
     ax.axhline(0.1, color="grey", lw=0.8, ls=":", label="chance (0.1%)")
-    ax.set_xticks(range(len(kinds)), ["logits", "softmax", "top-5", "round 2", "top-1", "label"])
+    ticks = {"logits": "logits", "log_softmax": "log softmax", "topk:5": "top-5", "round:2": "round 2", "topk:1": "top-1"}
+    ax.set_xticks(range(len(kinds)), [ticks.get(k, k) for k in kinds])
     ax.set_xlabel("what the classifier's API returns")
     ax.set_ylabel("identification top-1 of 1,000 (%)")
     ax.legend(fontsize=8)

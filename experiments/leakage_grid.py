@@ -24,7 +24,7 @@ from inversion import Inverter  # noqa: E402
 from inversion.presentation.images import table_grid  # noqa: E402
 from inversion.snapshot import SNAPSHOT, read_snapshot_meta  # noqa: E402
 
-KINDS = ("logits", "softmax", "topk:5", "round:2", "topk:1", "label")
+KINDS = ("logits", "log_softmax", "softmax", "topk:5", "round:2", "topk:1", "label")
 
 
 def finished(run: Path) -> bool:

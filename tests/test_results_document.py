@@ -59,6 +59,7 @@ def test_the_leakage_section_places_each_output_between_the_floor_and_the_ceilin
         **{**common, "fid[logit-inversion-evaluator]_ci": [2.8, 3.2]},
     )  # halfway; fmt: skip
     _fidelity(leakage, "gan-std-topk1", id_top1=0.011, id_top1_ci=[0.009, 0.013], **common)  # at the floor
+    _fidelity(leakage, "gan-std-log_softmax", id_top1=0.029, id_top1_ci=[0.026, 0.032], **common)  # at the ceiling
     out = tmp_path / "docs" / "RESULTS.md"
     assert collect_results.main([str(root), "--leakage", str(leakage), "--out", str(out)]) == 0
     text = out.read_text()
@@ -68,6 +69,10 @@ def test_the_leakage_section_places_each_output_between_the_floor_and_the_ceilin
     assert "softmax 2.0% [1.8%, 2.2%], 50% of the way from the floor to the ceiling;" in verdict
     assert "top-1 probability with its class 1.1% [0.9%, 1.3%], 5% of the way" in verdict
     assert "(interval overlaps label)" in verdict and "top-5 probabilities: not run yet" in verdict
+    assert "log-probabilities (softmax, log taken) 2.9% [2.6%, 3.2%], 95% of the way" in verdict
+    assert "(interval overlaps logits)" in verdict
+    rows = [line.split(" | ")[0][2:] for line in text.splitlines() if line.startswith("| ") and " | GAN | " in line]
+    assert list(dict.fromkeys(rows))[:3] == ["logits (ceiling)", "log-probabilities (softmax, log taken)", "softmax"]
     assert "| softmax | GAN | standard | 2.0% [1.8%, 2.2%] |" in text and "| 3.00 [2.80, 3.20] |" in text
     assert "| 13.00 | 3.00 |" in text  # a fidelity run from before FID had an interval: the value alone
     assert "| softmax | decoder | standard | not run yet |" in text
