@@ -581,7 +581,7 @@ def leakage_figure(found: dict, path: Path) -> bool:
         plt.close(fig)
         return False
     ax.axhline(0.1, color="grey", lw=0.8, ls=":", label="chance (0.1%)")
-    ticks = {"logits": "logits", "log_softmax": "log softmax", "topk:5": "top-5", "round:2": "round 2", "topk:1": "top-1"}
+    ticks = {"log_softmax": "log softmax", "topk:5": "top-5", "round:2": "round 2", "topk:1": "top-1"}
     ax.set_xticks(range(len(kinds)), [ticks.get(k, k) for k in kinds])
     ax.set_xlabel("what the classifier's API returns")
     ax.set_ylabel("identification top-1 of 1,000 (%)")
