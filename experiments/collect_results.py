@@ -518,7 +518,13 @@ def leakage_numbers(root: Path) -> dict[tuple[str, str, str], dict]:
 
 
 def leakage_position(value: float, floor: float, ceiling: float) -> str:
-    """Where a value sits from the floor (0%) to the ceiling (100%)."""
+    """Where a value sits from the floor (0%) to the ceiling (100%); outside them, by how many points."""
+    if ceiling <= floor:
+        return "the ceiling is not above the floor"
+    if value > ceiling:
+        return f"above the ceiling by {100 * (value - ceiling):.1f} points"
+    if value < floor:
+        return f"below the floor by {100 * (floor - value):.1f} points"
     return f"{(value - floor) / (ceiling - floor):.0%} of the way from the floor to the ceiling"
 
 
@@ -537,13 +543,17 @@ def leakage_verdict(found: dict) -> list[str]:
                     parts.append(f"{LEAKAGE_KINDS[kind]}: not run yet")
                     continue
                 ci = run["id_top1_ci"]
-                where = leakage_position(run["id_top1"], f, c) if c > f else "the ceiling is not above the floor"
                 tie = [
                     name for name, ref in (("logits", ceiling), ("label", floor)) if not apart(ci, ref["id_top1_ci"])
                 ]
+                if tie:
+                    note = f" (interval overlaps {' and '.join(tie)})"
+                elif run["id_top1"] > c:
+                    note = " (interval above the logits', apart)"
+                else:
+                    note = ""
                 parts.append(
-                    f"{LEAKAGE_KINDS[kind]} {pct(run['id_top1'], ci)}, {where}"
-                    + (f" (interval overlaps {' and '.join(tie)})" if tie else "")
+                    f"{LEAKAGE_KINDS[kind]} {pct(run['id_top1'], ci)}, {leakage_position(run['id_top1'], f, c)}{note}"
                 )
             lines.append(
                 f"- {method_name}, {KINDS[cls]} classifier: identification top-1 from the label alone "

@@ -60,6 +60,10 @@ def test_the_leakage_section_places_each_output_between_the_floor_and_the_ceilin
     )  # halfway; fmt: skip
     _fidelity(leakage, "gan-std-topk1", id_top1=0.011, id_top1_ci=[0.009, 0.013], **common)  # at the floor
     _fidelity(leakage, "gan-std-log_softmax", id_top1=0.029, id_top1_ci=[0.026, 0.032], **common)  # at the ceiling
+    _fidelity(leakage, "gan-robust-label", id_top1=0.009, id_top1_ci=[0.007, 0.011], **common)
+    _fidelity(leakage, "gan-robust-logits", id_top1=0.026, id_top1_ci=[0.023, 0.029], **common)
+    _fidelity(leakage, "gan-robust-log_softmax", id_top1=0.036, id_top1_ci=[0.032, 0.039], **common)  # above it
+    _fidelity(leakage, "gan-robust-topk1", id_top1=0.004, id_top1_ci=[0.002, 0.006], **common)  # below the floor
     out = tmp_path / "docs" / "RESULTS.md"
     assert collect_results.main([str(root), "--leakage", str(leakage), "--out", str(out)]) == 0
     text = out.read_text()
@@ -71,6 +75,9 @@ def test_the_leakage_section_places_each_output_between_the_floor_and_the_ceilin
     assert "(interval overlaps label)" in verdict and "top-5 probabilities: not run yet" in verdict
     assert "log-probabilities (softmax, log taken) 2.9% [2.6%, 3.2%], 95% of the way" in verdict
     assert "(interval overlaps logits)" in verdict
+    robust = next(line for line in text.splitlines() if line.startswith("- GAN inverter, robust classifier"))
+    assert "3.6% [3.2%, 3.9%], above the ceiling by 1.0 points (interval above the logits', apart);" in robust
+    assert "top-1 probability with its class 0.4% [0.2%, 0.6%], below the floor by 0.5 points." in robust
     rows = [line.split(" | ")[0][2:] for line in text.splitlines() if line.startswith("| ") and " | GAN | " in line]
     assert list(dict.fromkeys(rows))[:3] == ["logits (ceiling)", "log-probabilities (softmax, log taken)", "softmax"]
     assert "| softmax | GAN | standard | 2.0% [1.8%, 2.2%] |" in text and "| 3.00 [2.80, 3.20] |" in text
