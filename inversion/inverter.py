@@ -30,6 +30,7 @@ from infra.errors import UserError
 
 from .config import Config
 from .model import Generator, build_generator
+from .model.retrieval import RetrievalGenerator
 from .snapshot import load_snapshot
 
 
@@ -70,7 +71,7 @@ class Inverter:
 
     @property
     def device(self) -> torch.device:
-        return next(self.generator.parameters()).device
+        return next(iter([*self.generator.parameters(), *self.generator.buffers()])).device
 
     @property
     def resolution(self) -> int:
@@ -93,8 +94,11 @@ class Inverter:
         device = default_device(device)
         state, meta = load_snapshot(Path(path))
         cfg = from_dict(Config, meta["config"])
-        G = build_generator(cfg.model, meta["num_classes"], meta["resolution"], meta["channels"])
-        G.load_state_dict(state)
+        if meta.get("kind") == "retrieval":
+            G = RetrievalGenerator.from_state(state, k=meta["retrieval"]["k"])
+        else:
+            G = build_generator(cfg.model, meta["num_classes"], meta["resolution"], meta["channels"])
+            G.load_state_dict(state)
         if classifier is True:
             cfg.classifier.checkpoint = find_classifier(cfg.classifier.checkpoint, Path(path), meta)
             classifier = load_classifier(cfg.classifier, meta["channels"], device)
@@ -112,13 +116,14 @@ class Inverter:
 
     @property
     def kind(self) -> str:
-        """ "gan" for trained inverters, "decoder" for the pixel-loss baseline (which ignores noise)."""
+        """ "gan" for trained inverters, "decoder" for the pixel-loss baseline and "retrieval" for the
+        nearest-neighbour reference (both ignore noise)."""
         return self.meta.get("kind", "gan")
 
     def _noise(self, n: int, noise, seed: int | None) -> torch.Tensor:
         dim = self.generator.dim_noise
         # The pixel-loss decoder is used at noise 0 only: its loss taught it to ignore the noise.
-        if noise is None or (isinstance(noise, str) and noise == "zero") or self.kind == "decoder":
+        if noise is None or (isinstance(noise, str) and noise == "zero") or self.kind in ("decoder", "retrieval"):
             return torch.zeros(n, dim, device=self.device)
         if isinstance(noise, str) and noise == "random":
             g = torch.Generator().manual_seed(seed if seed is not None else 0)

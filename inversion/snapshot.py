@@ -23,7 +23,11 @@ SNAPSHOT_FORMAT = "logit-inversion-snapshot/1"
 
 def save_snapshot(run_dir: Path, generator: torch.nn.Module, meta: dict) -> Path:
     path = Path(run_dir) / SNAPSHOT
-    state = {k: v.detach().float().cpu().contiguous() for k, v in generator.state_dict().items()}
+    # Floating-point tensors as fp32; integer ones (a retrieval reference's uint8 images) as they are.
+    state = {
+        k: (v.detach().float() if v.is_floating_point() else v.detach()).cpu().contiguous()
+        for k, v in generator.state_dict().items()
+    }
     tmp = path.with_name(path.name + ".tmp")
     save_file(state, str(tmp), metadata={"format": SNAPSHOT_FORMAT, "meta": json.dumps(meta)})
     os.replace(tmp, path)

@@ -42,14 +42,16 @@ def test_only_clean_correct_images_are_attacked_and_clean_errors_are_apart():
     assert none["targeted"]["successes"] == 0
     # Their reconstructions come from the clean logits, which say class 0: they show the classifier's
     # wrong class, never the label.
-    assert none["clean_errors"]["recon_is_prediction"][0] == 1.0 and none["clean_errors"]["recon_is_label"][0] == 0.0
+    assert (
+        none["clean_errors"]["recon_is_prediction"].value == 1.0 and none["clean_errors"]["recon_is_label"].value == 0.0
+    )
 
     # eps 0.1 ([0, 1] units; 0.2 here) moves the mean from -0.05 to +0.15: every attack succeeds, and the
     # reconstruction from the adversarial logits shows the adversary's class.
     full, pictures = attack_reconstructions(inverter, evaluator, data, indices, pgd_config("linf", 0.1, 10), 8, 2)
     for mode in ("untargeted", "targeted"):  # with two classes, the target is the other class
-        assert full[mode]["attacked"] == 4 and full[mode]["attack_success"][0] == 1.0
-        assert full[mode]["recon_is_adversary"][0] == 1.0 and full[mode]["recon_is_source"][0] == 0.0
+        assert full[mode]["attacked"] == 4 and full[mode]["attack_success"].value == 1.0
+        assert full[mode]["recon_is_adversary"].value == 1.0 and full[mode]["recon_is_source"].value == 0.0
     assert pictures.shape == (2, 4, 1, 4, 4)
 
 

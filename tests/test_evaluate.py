@@ -9,6 +9,8 @@ import pytest
 import torch
 
 import evaluate
+from infra.estimate import Estimate, read_estimates
+from inversion.measures import MEASURES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,7 +52,7 @@ def _run(*args):
 
 
 def _results(folder: Path) -> dict:
-    return json.loads((folder / "results.json").read_text())
+    return read_estimates(json.loads((folder / "results.json").read_text()))
 
 
 def test_grid(tiny):
@@ -69,7 +71,8 @@ def test_fidelity_table(tiny):
     _run("fidelity", "--run", tiny["run"], "--evaluator", tiny["evaluator"], "--candidates", 16, "--noise-draws", 2)
     out = tiny["run"] / "eval" / "fidelity"
     fid = _results(out)["fidelity"]
-    assert fid["images"] == 64 and fid["id_candidates"] == 16
+    assert all(isinstance(v, Estimate) for v in fid.values())
+    assert fid["images"].value == 64 and fid["id_candidates"].value == 16
     for key in (
         "mse",
         "psnr",
@@ -91,14 +94,17 @@ def test_fidelity_table(tiny):
         "density",
         "coverage",
     ):
-        assert key in fid and fid[key] == fid[key], key
-    assert fid["lpips"] is None and fid["fid[inception-v3]"] is None
-    assert fid["evaluator_top5_recon"] >= fid["evaluator_acc_recon"]
-    low, high = fid["id_top1_ci"]
-    assert low <= fid["id_top1"] <= high and fid["psnr_ci"][0] <= fid["psnr"] <= fid["psnr_ci"][1]
-    assert f"| {fid['id_top1']:.1%} [{low:.1%}, {high:.1%}] |" in (out / "fidelity.md").read_text()
-    assert "| LPIPS (AlexNet) | ↓ | unavailable |" in (out / "fidelity.md").read_text()
-    assert "In brackets: 95% bootstrap intervals over the test images" in (out / "fidelity.md").read_text()
+        assert key in fid and fid[key].value == fid[key].value, key
+    assert not fid["lpips"].measured and not fid["fid[inception-v3]"].measured
+    assert fid["evaluator_top5_recon"].value >= fid["evaluator_acc_recon"].value
+    ident = fid["id_top1"]
+    assert ident.kind == "wilson" and ident.n == 64 and ident.low <= ident.value <= ident.high
+    assert fid["psnr"].low <= fid["psnr"].value <= fid["psnr"].high and fid["psnr"].kind == "bootstrap"
+    assert f"| {ident.value:.1%} [{ident.low:.1%}, {ident.high:.1%}] |" in (out / "fidelity.md").read_text()
+    assert "| instance | ↑ | " + ident.cell("{:.1%}") + " |" in (out / "fidelity.md").read_text()
+    assert fid["evaluator_acc_recon"].kind == "wilson" and MEASURES["evaluator_acc_recon"].level == "class"
+    assert "| LPIPS (AlexNet) | instance | ↓ | unavailable: no AlexNet weights |" in (out / "fidelity.md").read_text()
+    assert "In brackets: 95% intervals over the test images: Wilson" in (out / "fidelity.md").read_text()
 
 
 def test_fidelity_requires_an_evaluator(tiny, capsys):
@@ -215,7 +221,7 @@ def test_adversarial_and_subsets(tiny):
     assert {"untargeted", "targeted", "clean_errors"} <= set(attacks) and res["attack"]["norm"] == "linf"
     assert attacks["untargeted"]["attacked"] + attacks["clean_errors"]["images"] == 16
     assert set(res["subsets"]) == {"correctly classified", "wrongly classified"}
-    assert sum(c["images"] for c in res["subsets"].values()) == 16
+    assert sum(c["images"].value for c in res["subsets"].values()) == 16
     assert (out / "examples.png").is_file() and (out / "subsets.md").is_file()
 
 
@@ -254,7 +260,7 @@ def test_baselines(tiny):
     z = torch.randn(2, 10)
     assert torch.equal(inv.generate(z, noise="random", seed=3), inv.generate(z))  # a decoder ignores noise
     _run("fidelity", "--run", decoder, "--evaluator", tiny["evaluator"], "--candidates", 8, "--limit", 16)
-    assert _results(decoder / "eval" / "fidelity")["fidelity"]["diversity"] == 0.0
+    assert _results(decoder / "eval" / "fidelity")["fidelity"]["diversity"].value == 0.0
     optimize = tiny["root"] / "optimize"
     _run(
         "baseline",
@@ -275,7 +281,7 @@ def test_baselines(tiny):
         optimize,
     )
     res = _results(optimize / "eval" / "fidelity")
-    assert res["fidelity"]["images"] == 8 and (optimize / "eval" / "fidelity" / "grid.png").is_file()
+    assert res["fidelity"]["images"].value == 8 and (optimize / "eval" / "fidelity" / "grid.png").is_file()
 
 
 def test_optimisation_inversion_matches_logits():

@@ -37,6 +37,17 @@ FORBIDDEN = {
     ),
     "inversion.config": ("inversion.training", "inversion.evaluation", "inversion.commands"),
     "inversion.snapshot": ("inversion.training", "inversion.evaluation", "inversion.commands"),
+    # The registry of measures: what each number is and how it is shown, shared by computation and
+    # presentation, so it depends on neither.
+    "inversion.measures": (
+        "classifiers",
+        "inversion.model",
+        "inversion.training",
+        "inversion.inverter",
+        "inversion.evaluation",
+        "inversion.presentation",
+        "inversion.commands",
+    ),
     "inversion.inverter": (
         "inversion.evaluation",
         "inversion.baselines",

@@ -85,8 +85,8 @@ def test_fid_equals_the_frechet_distance_of_the_evaluators_features(tmp_path):
     with torch.no_grad():
         expected = _frechet(evaluator.features(x), evaluator.features(y))
     same, other = fid_kid(x, x, path, evaluator_dims=64), fid_kid(x, y, path, evaluator_dims=64)
-    assert abs(same[f"fid[{EXTRACTOR}]"]) < 1e-3
-    assert other[f"fid[{EXTRACTOR}]"] == pytest.approx(expected, rel=1e-3)
+    assert abs(same[f"fid[{EXTRACTOR}]"].value) < 1e-3
+    assert other[f"fid[{EXTRACTOR}]"].value == pytest.approx(expected, rel=1e-3)
     # The features are extracted once and scored by torch-fidelity's own functions: the same numbers
     # as its one-call API.
     library = calculate_metrics(
@@ -104,13 +104,15 @@ def test_fid_equals_the_frechet_distance_of_the_evaluators_features(tmp_path):
         save_cpu_ram=True,
         verbose=False,
     )
-    assert other[f"fid[{EXTRACTOR}]"] == pytest.approx(library["frechet_inception_distance"], rel=1e-6)
-    assert other[f"kid[{EXTRACTOR}]"] == pytest.approx(library["kernel_inception_distance_mean"], rel=1e-6)
-    low, high = other[f"fid[{EXTRACTOR}]_ci"]
-    assert low < other[f"fid[{EXTRACTOR}]"] < high
-    assert same["fid[inception-v3]"] is None  # no Inception weights here: unavailable, not a stand-in
+    assert other[f"fid[{EXTRACTOR}]"].value == pytest.approx(library["frechet_inception_distance"], rel=1e-6)
+    kid = other[f"kid[{EXTRACTOR}]"]
+    assert kid.value == pytest.approx(library["kernel_inception_distance_mean"], rel=1e-6)
+    assert kid.spread == pytest.approx(library["kernel_inception_distance_std"], rel=1e-6)
+    fid = other[f"fid[{EXTRACTOR}]"]
+    assert fid.low < fid.value < fid.high and fid.kind == "bootstrap-sd"
+    assert not same["fid[inception-v3]"].measured  # no Inception weights here: unavailable, not a stand-in
     few = fid_kid(x[:100], y[:100], path, evaluator_dims=64)  # 100 < 2 x 64: not reported, and says why
-    assert few[f"fid[{EXTRACTOR}]"] == "not reported: 100 images < 2 x 64 feature dimensions"
+    assert few[f"fid[{EXTRACTOR}]"].note == "not reported: 100 images < 2 x 64 feature dimensions"
 
 
 def test_fid_interval_matches_the_spread_over_fresh_samples():
@@ -118,7 +120,7 @@ def test_fid_interval_matches_the_spread_over_fresh_samples():
     test sets. Known answer by simulation: reconstructions = sources + a shift + small noise, drawn anew
     300 times. Resampling the two sets independently (ignoring that reconstruction i belongs to source i)
     would give about five times the spread; no resampling would give none."""
-    from inversion.evaluation.realism import fid_interval, frechet_distance
+    from inversion.evaluation.realism import fid_estimate, frechet_distance
 
     def draw(generator):
         real = torch.randn(2000, 4, generator=generator)
@@ -129,7 +131,7 @@ def test_fid_interval_matches_the_spread_over_fresh_samples():
     fresh = torch.tensor([frechet_distance(*draw(generator)) for _ in range(300)])
     fake, real = draw(generator)
     value = frechet_distance(fake, real)
-    low, high = fid_interval(fake, real)
+    low, high = fid_estimate(fake, real).interval
     assert low < value < high
     assert (high - value) / 1.96 / fresh.std().item() == pytest.approx(1.0, abs=0.3)
     assert (value - low) == pytest.approx(high - value)
@@ -140,7 +142,7 @@ def test_fid_handles_grey_images(tmp_path):
 
     path = _evaluator_file(tmp_path, width=4, channels=1)  # 16 feature dimensions
     x = torch.randint(0, 256, (40, 1, 32, 32)).float() / 127.5 - 1
-    assert abs(fid_kid(x, x, path, evaluator_dims=16)[f"fid[{EXTRACTOR}]"]) < 1e-3
+    assert abs(fid_kid(x, x, path, evaluator_dims=16)[f"fid[{EXTRACTOR}]"].value) < 1e-3
 
 
 def test_identification_counts_ties_against_the_reconstruction():
@@ -159,8 +161,9 @@ def test_table_psnr_is_the_psnr_of_the_mean_mse():
     from inversion.evaluation.fidelity import psnr_of_mean
 
     mse = torch.tensor([0.0, 0.02, 0.01, 0.01])  # one exact match; mean MSE 0.01: 20 dB
-    value, (low, high) = psnr_of_mean(mse)
-    assert value == pytest.approx(20.0) and low <= 20.0 <= high and math.isfinite(low)
+    psnr = psnr_of_mean(mse)
+    value, (low, high) = psnr.value, psnr.interval
+    assert value == pytest.approx(20.0) and low <= 20.0 <= high and math.isfinite(low) and psnr.n == 4
     assert metrics.psnr_from_mse(0.0) == float("inf")
 
 

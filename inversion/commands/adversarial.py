@@ -7,11 +7,13 @@ import dataclasses
 
 from classifiers.attacks import default_threat, pgd_config
 from infra.cli import integer, number
+from infra.estimate import Estimate
 
 from ..evaluation.adversarial import MODES, attack_reconstructions, correctness_masks
 from ..evaluation.fidelity import collect, inverter_reconstruct
+from ..evaluation.scoring import first_indices, load_evaluator
 from ..presentation.images import table_grid
-from ..presentation.tables import fidelity_table, table, with_interval
+from ..presentation.tables import fidelity_table, table
 from .base import (
     Command,
     Output,
@@ -19,8 +21,6 @@ from .base import (
     add_evaluator_argument,
     add_fidelity_arguments,
     fidelity_columns,
-    first_indices,
-    load_evaluator,
     open_run,
     register,
 )
@@ -84,9 +84,8 @@ class Adversarial(Command):
     def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r, attack = result.numbers, result.numbers["attack"]
 
-        def share(value: tuple) -> str:
-            mean, interval = value
-            return "n/a" if mean != mean else with_interval(mean, interval, ".1%")
+        def share(value: Estimate) -> str:
+            return value.cell("{:.1%}", missing="n/a")
 
         rows = [
             [
@@ -105,7 +104,7 @@ class Adversarial(Command):
             f"the {r['attacks']['clean_correct']} of {r['attacks']['images']} test images it classifies correctly "
             "when clean (an image it already gets wrong would count as a success with no attack at all); targeted "
             "attacks aim at a random class other than the label. The evaluator judges G(phi(x_adv)) for the "
-            "successful attacks. Shares with 95% bootstrap intervals over images.\n\n"
+            "successful attacks. Shares with 95% Wilson intervals.\n\n"
             + table(
                 [
                     "attack",

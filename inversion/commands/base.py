@@ -17,7 +17,6 @@ of the pictures and what was evaluated (the inverter and its classifier), which 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,16 +30,17 @@ from infra.cli import integer
 from infra.datasets import DataConfig, ImageData, load_data
 from infra.devices import default_device
 from infra.errors import UserError
+from infra.estimate import Estimate, to_json
 
-from ..evaluation.fidelity import Collected, reference_features, summarize
+from ..evaluation.fidelity import Collected
+from ..evaluation.scoring import (
+    FidelitySettings,
+    open_inverter,
+    summarize_columns,
+)
 from ..inverter import Inverter, find_classifier
 from ..presentation.images import save_image
 from ..snapshot import SNAPSHOT, read_snapshot_meta, snapshot_file
-
-EVALUATOR_HINT = (
-    "train one with `python -m classifiers.train --config configs/classifiers/fmnist_evaluator.yaml` "
-    "(another architecture and seed than the inverted classifier)"
-)
 
 
 @dataclass
@@ -147,25 +147,34 @@ def add_evaluator_argument(parser: argparse.ArgumentParser, when: str = "(requir
 
 
 def add_fidelity_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=integer(0), default=0, help="use the first N test images (default: all)")
-    parser.add_argument("--noise-draws", type=integer(0), default=3, help="K random noise draws per image (default 3)")
-    parser.add_argument(
-        "--candidates", type=integer(2), default=1000, help="identification: sources per group (default 1000)"
-    )
-    parser.add_argument("--batch-size", type=integer(1), default=500, help="images per batch (default 500)")
+    """The fidelity options, with `FidelitySettings`' defaults (the API's)."""
+    d, helps = FidelitySettings(), FidelitySettings.HELP
+    parser.add_argument("--limit", type=integer(0), default=d.limit, help=helps["limit"])
+    parser.add_argument("--noise-draws", type=integer(0), default=d.noise_draws, help=helps["noise_draws"])
+    parser.add_argument("--candidates", type=integer(2), default=d.candidates, help=helps["candidates"])
+    parser.add_argument("--batch-size", type=integer(1), default=d.batch_size, help=helps["batch_size"])
     parser.add_argument(
         "--lpips-weights",
         help="torchvision AlexNet weights for LPIPS (default: torchvision's cache; without them LPIPS is "
         "reported unavailable)",
     )
-    parser.add_argument("--inception-weights", help="torch-fidelity Inception-v3 weights for Inception FID (optional)")
+    parser.add_argument("--inception-weights", help=helps["inception_weights"])
     parser.add_argument("--no-realism", action="store_true", help="skip FID/KID")
     parser.add_argument(
-        "--reference-images",
-        type=integer(0),
-        default=10000,
-        help="real training images the KNN distance and precision/recall/density/coverage compare "
-        "reconstructions with (default 10000; 0 skips these measures)",
+        "--reference-images", type=integer(0), default=d.reference_images, help=helps["reference_images"]
+    )
+
+
+def fidelity_settings(args: argparse.Namespace) -> FidelitySettings:
+    """The fidelity options of a command line as `FidelitySettings`."""
+    return FidelitySettings(
+        limit=args.limit,
+        noise_draws=args.noise_draws,
+        candidates=args.candidates,
+        batch_size=args.batch_size,
+        reference_images=args.reference_images,
+        realism=not args.no_realism,
+        inception_weights=args.inception_weights,
     )
 
 
@@ -219,36 +228,7 @@ def device_of(args: argparse.Namespace) -> torch.device:
 
 def open_run(args: argparse.Namespace) -> tuple[Inverter, ImageData]:
     """The inverter named by --run and its data set (from --data-root when given)."""
-    inverter = Inverter.load(args.run, device=device_of(args))
-    data_cfg = inverter.config.data
-    if args.data_root:
-        data_cfg = dataclasses.replace(data_cfg, root=args.data_root)
-    return inverter, load_data(data_cfg)
-
-
-def load_evaluator(
-    path: str | None, classes: list[str], channels: int, device, required: bool = True
-) -> FrozenClassifier | None:
-    """The independent evaluator, which must judge the same classes as the data it is given."""
-    if path is None:
-        if required:
-            raise UserError(
-                f"--evaluator PATH is required: the independent classifier whose features judge "
-                f"reconstructions; {EVALUATOR_HINT}"
-            )
-        return None
-    evaluator = load_classifier(ClassifierConfig(name="project", checkpoint=str(path)), channels, device)
-    if evaluator.num_classes != len(classes):
-        raise UserError(
-            f"the evaluator {path} has {evaluator.num_classes} classes but the data has {len(classes)}: it cannot "
-            f"judge these reconstructions; {EVALUATOR_HINT}"
-        )
-    if evaluator.info.classes and list(evaluator.info.classes) != list(classes):
-        raise UserError(
-            f"the evaluator {path} was trained on the classes {', '.join(evaluator.info.classes[:4])}, ... but the "
-            f"data's are {', '.join(classes[:4])}, ...: it cannot judge these reconstructions; {EVALUATOR_HINT}"
-        )
-    return evaluator
+    return open_inverter(args.run, device_of(args), args.data_root)
 
 
 def load_checkpoints(paths: list[str], channels: int, device) -> dict[str, FrozenClassifier]:
@@ -261,33 +241,11 @@ def load_checkpoints(paths: list[str], channels: int, device) -> dict[str, Froze
     }
 
 
-def first_indices(n_total: int, limit: int | None) -> torch.Tensor:
-    """The first `limit` indices of a split (all of them when `limit` is 0 or None)."""
-    return torch.arange(n_total if not limit else min(limit, n_total))
-
-
 def fidelity_columns(
     collected: Collected, args: argparse.Namespace, masks: dict | None = None, evaluator=None, data=None, device="cpu"
-) -> dict[str, dict]:
-    """The fidelity table's numbers for all images (or each named subset), with the command's settings;
-    with the evaluator and the data, the model-inversion measures against `--reference-images` real
-    training images too."""
-    masks = masks or {"all": None}
-    reference = None
-    if args.reference_images and evaluator is not None and data is not None:
-        reference = reference_features(evaluator, data.train, args.reference_images, device, args.batch_size)
-    return {
-        name: summarize(
-            collected,
-            mask,
-            candidates=args.candidates,
-            evaluator_checkpoint=args.evaluator,
-            inception_weights=args.inception_weights,
-            realism=not args.no_realism,
-            reference=reference,
-        )
-        for name, mask in masks.items()
-    }
+) -> dict[str, dict[str, Estimate]]:
+    """`summarize_columns` with the command line's settings."""
+    return summarize_columns(collected, fidelity_settings(args), args.evaluator, masks, evaluator, data, device)
 
 
 # ------------------------------------------------------------------ output
@@ -297,8 +255,9 @@ def settings(args: argparse.Namespace) -> dict:
 
 
 def write_json(path: Path, data) -> Path:
+    """JSON with every `Estimate` stored as its fields (`infra.estimate.read_estimates` reads them back)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1, default=float) + "\n")
+    path.write_text(json.dumps(data, indent=1, default=to_json) + "\n")
     return path
 
 

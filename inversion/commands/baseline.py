@@ -1,8 +1,8 @@
-"""`evaluate.py baseline decoder|optimize`: the baselines every inverter is held against.
+"""`evaluate.py baseline decoder|retrieval|optimize`: the baselines every inverter is held against.
 
-`baseline decoder` trains the pixel-loss decoder and writes an ordinary snapshot (score it with
-`fidelity`); `baseline optimize` runs optimisation-based inversion on test images and scores it with
-the fidelity table.
+`baseline decoder` trains the pixel-loss decoder and `baseline retrieval` builds the nearest-neighbour
+reference; both write an ordinary snapshot (score it with `fidelity`). `baseline optimize` runs
+optimisation-based inversion on test images and scores it with the fidelity table.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from infra.datasets import load_data
 
 from ..baselines.optimization import optimize_reconstruct
 from ..baselines.pixel_decoder import train_decoder
+from ..baselines.retrieval import build_retrieval
 from ..config import Config
 from ..evaluation.fidelity import collect
+from ..evaluation.scoring import first_indices, load_evaluator
 from ..presentation.images import group_grid
 from ..presentation.tables import fidelity_table
 from .base import (
@@ -33,14 +35,12 @@ from .base import (
     add_fidelity_arguments,
     device_of,
     fidelity_columns,
-    first_indices,
-    load_evaluator,
     register,
 )
 
 
 class _Baseline(Command):
-    """What both baselines take: the classifier to invert, the config that names the data (and G's
+    """What the baselines take: the classifier to invert, the config that names the data (and G's
     architecture, for the decoder), and the optimiser's steps and rate."""
 
     group = "baseline"
@@ -85,6 +85,37 @@ class PixelDecoder(_Baseline):
         train_decoder(self.config(args, args.overrides), out, steps=args.steps, lr=args.lr)
         return (
             f"decoder snapshot: {out / 'snapshot.safetensors'}; score it with "
+            f"`python evaluate.py fidelity --run {out} --evaluator EVAL`"
+        )
+
+
+@register
+class Retrieval(_Baseline):
+    name = "retrieval"
+    help = (
+        "the nearest-neighbour reference: the training image whose standardised classifier outputs are nearest "
+        "(or the pixel mean of the k nearest), written as an ordinary snapshot to score"
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--out", help="the run folder to create (default runs/retrieval-<classifier's folder>)")
+        parser.add_argument(
+            "--k", type=integer(1), default=1, help="return the pixel mean of the k nearest training images (default 1)"
+        )
+        parser.add_argument(
+            "overrides",
+            nargs="*",
+            metavar="key=value",
+            help="config overrides, e.g. classifier.output=softmax (the output model the lookup uses)",
+        )
+
+    def execute(self, args: argparse.Namespace) -> str:
+        """No training: the lookup set goes into a snapshot, which every other command takes as a run."""
+        out = self.default_root(args)
+        build_retrieval(self.config(args, args.overrides), out, k=args.k, device=args.device)
+        return (
+            f"retrieval snapshot: {out / 'snapshot.safetensors'}; score it with "
             f"`python evaluate.py fidelity --run {out} --evaluator EVAL`"
         )
 
@@ -151,7 +182,8 @@ class Optimization(_Baseline):
         table = fidelity_table({"optimisation": fidelity})
         (out / "fidelity.md").write_text(
             f"Optimisation-based inversion (Mahendran and Vedaldi 2015): {args.steps} Adam steps, TV weight "
-            f"{args.tv}, on {fidelity['images']} test images ({seconds:.1f} s on {result.pictures['device']})."
+            f"{args.tv}, on {fidelity['images'].value:.0f} test images "
+            f"({seconds:.1f} s on {result.pictures['device']})."
             f"\n\n{table}"
         )
         grid = group_grid(

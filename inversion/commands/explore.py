@@ -68,6 +68,12 @@ class Explore(Command):
         names = [n if names.count(n) == 1 else f"{n} ({i + 1})" for i, n in enumerate(names)]
         device = device_of(args)
         inverters = [Inverter.load(r, device=device) for r in args.run]
+        for r, inv in zip(args.run, inverters):
+            if inv.kind == "retrieval":
+                raise UserError(
+                    f"{r} is a retrieval reference: it holds its whole lookup set of training images, too large "
+                    f"for a page; explore trained inverters, and compare with it in `evaluate.py report`"
+                )
         first = inverters[0]
         for r, inv in zip(args.run[1:], inverters[1:]):
             for key in ("resolution", "channels", "num_classes"):

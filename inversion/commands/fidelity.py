@@ -7,6 +7,7 @@ import time
 
 from ..evaluation.fidelity import collect, inverter_reconstruct
 from ..evaluation.perceptual import default_alexnet_weights, lpips_model
+from ..evaluation.scoring import first_indices, load_evaluator
 from ..presentation.tables import INTERVALS_NOTE, fidelity_table
 from .base import (
     Command,
@@ -15,8 +16,6 @@ from .base import (
     add_evaluator_argument,
     add_fidelity_arguments,
     fidelity_columns,
-    first_indices,
-    load_evaluator,
     open_run,
     register,
     run_folder,
@@ -64,7 +63,8 @@ class Fidelity(Command):
         table = fidelity_table({name: fidelity})
         device = result.numbers["device"].split(":")[0]
         (out / "fidelity.md").write_text(
-            f"Fidelity of {name} on {fidelity['images']} test images ({seconds:.1f} s on {device}).\n\n{table}\n\n"
+            f"Fidelity of {name} on {fidelity['images'].value:.0f} test images ({seconds:.1f} s on {device}).\n\n"
+            f"{table}\n\n"
             f"{INTERVALS_NOTE}\n"
         )
         return table + f"\n{seconds:.1f} s; {out / 'results.json'}"

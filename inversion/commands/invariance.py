@@ -10,9 +10,10 @@ from infra.errors import UserError
 
 from ..evaluation import invariance
 from ..evaluation.fidelity import inverter_reconstruct
+from ..evaluation.scoring import first_indices, load_evaluator
 from ..presentation.images import table_grid
 from ..presentation.tables import table, with_interval
-from .base import Command, Output, Result, add_evaluator_argument, first_indices, load_evaluator, open_run, register
+from .base import Command, Output, Result, add_evaluator_argument, open_run, register
 
 
 @register

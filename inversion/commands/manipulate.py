@@ -11,10 +11,11 @@ from infra.cli import integer
 from infra.progress import progress
 
 from ..evaluation.logit_edits import DEFAULT_LEVELS, EDITS, NOTES, edit_paths, partner_indices, summarize_paths
+from ..evaluation.scoring import load_evaluator
 from ..presentation import plots
 from ..presentation.images import table_grid
 from ..presentation.tables import table, with_interval
-from .base import Command, Output, Result, add_evaluator_argument, load_evaluator, open_run, register
+from .base import Command, Output, Result, add_evaluator_argument, open_run, register
 
 
 @register

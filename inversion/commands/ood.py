@@ -11,9 +11,10 @@ import torch
 from infra.cli import integer
 
 from ..evaluation.out_of_distribution import load_ood, score
+from ..evaluation.scoring import load_evaluator
 from ..presentation.images import group_grid
 from ..presentation.tables import metric_table
-from .base import Command, Output, Result, add_evaluator_argument, load_evaluator, open_run, register
+from .base import Command, Output, Result, add_evaluator_argument, open_run, register
 
 METRICS = ["mse", "psnr", "ssim", "feature_distance", "logit_cosine", "top1_agreement"]
 

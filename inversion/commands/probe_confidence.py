@@ -8,10 +8,11 @@ import dataclasses
 from classifiers.attacks import default_threat, pgd_config
 from infra.cli import integer, number
 
+from ..evaluation.scoring import first_indices
 from ..presentation import plots
 from ..presentation.tables import table
 from ..probes import confidence
-from .base import Output, ProbeCommand, Result, device_of, first_indices, load_checkpoints, register
+from .base import Output, ProbeCommand, Result, device_of, load_checkpoints, register
 
 
 @register

@@ -6,18 +6,10 @@ import argparse
 
 from infra.cli import integer
 
+from ..evaluation.scoring import first_indices, load_evaluator
 from ..presentation.tables import table, with_interval
 from ..probes import softmax_invariant
-from .base import (
-    Output,
-    ProbeCommand,
-    Result,
-    device_of,
-    first_indices,
-    load_checkpoints,
-    load_evaluator,
-    register,
-)
+from .base import Output, ProbeCommand, Result, device_of, load_checkpoints, register
 
 
 @register

@@ -10,7 +10,7 @@ For each attacked image and each mode (untargeted; targeted at a random class ot
 which for these images is also the clean prediction), PGD moves the image within the threat model; an
 attack succeeds when the classifier's top-1 on it differs from the label (untargeted) or equals the
 target (targeted). For the successful ones the independent evaluator judges G(phi(x_adv)): does it
-show the source class or the adversary's? Every share carries a 95% bootstrap interval over images.
+show the source class or the adversary's? Every share is an `Estimate` with Wilson's 95% interval.
 
 The same module splits the test images by whether the classifier got them right, for the fidelity
 table by subset.
@@ -24,7 +24,7 @@ import torch
 
 from classifiers.attacks import PGDConfig, pgd
 from infra.batches import eval_batches
-from infra.intervals import bootstrap_interval
+from infra.estimate import Estimate, proportion
 from infra.progress import progress
 
 MODES = ("untargeted", "targeted")
@@ -92,9 +92,8 @@ def attack_records(
     return records, rows
 
 
-def _share(values: list[torch.Tensor]) -> tuple[float, list[float]]:
-    v = torch.cat(values).float() if values else torch.zeros(0)
-    return (float(v.mean()) if len(v) else float("nan")), bootstrap_interval(v)
+def _share(values: list[torch.Tensor]) -> Estimate:
+    return proportion(torch.cat(values) if values else torch.zeros(0, dtype=torch.bool))
 
 
 def summarize_attacks(batches: list[dict]) -> dict:

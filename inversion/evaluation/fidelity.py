@@ -22,7 +22,8 @@ classified, say). Definitions: `metrics.py` (pixel, feature distance, diversity,
   (a covariance of fewer samples than that is too noisy to read); else a string saying why;
 - diversity: `diversity`, the RMS pixel difference between noise draws of the same logits.
 
-The main numbers carry a 95% bootstrap interval over images (`<name>_ci`, `intervals.py`).
+Every number is an `infra.estimate.Estimate`, its 95% interval made as its entry in `inversion/measures.py` says
+(Wilson's for proportions, a percentile bootstrap over images for means of per-image values).
 """
 
 from __future__ import annotations
@@ -35,24 +36,15 @@ import torch
 
 from infra.batches import eval_batches
 from infra.datasets import to_uint8
-from infra.intervals import bootstrap_interval
+from infra.estimate import Estimate, bootstrap_mean, proportion
 from infra.progress import progress
 
+from ..measures import MEASURES
 from . import metrics
 from .identification import identification
 from .model_inversion_metrics import knn_distances, precision_recall_density_coverage
 from .perceptual import lpips_distance
 from .realism import fid_kid
-
-# The per-image metrics that get a 95% bootstrap interval (`<name>_ci`) beside identification's and PSNR's.
-INTERVALS = (
-    "ssim",
-    "feature_distance",
-    "evaluator_acc_recon",
-    "evaluator_top5_recon",
-    "top1_agreement",
-    "knn_distance",
-)
 
 # reconstruct(logits, noise, seed) -> images in [-1, 1]; noise is "zero" or "random"
 Reconstruct = Callable[[torch.Tensor, str, int], torch.Tensor]
@@ -131,10 +123,20 @@ def collect(
     )
 
 
-def psnr_of_mean(mse: torch.Tensor) -> tuple[float, list[float]]:
-    """10 log10(1 / mean MSE) and its 95% interval (the bootstrap interval of the mean MSE, mapped)."""
-    low, high = bootstrap_interval(mse)
-    return metrics.psnr_from_mse(float(mse.mean())), [metrics.psnr_from_mse(high), metrics.psnr_from_mse(low)]
+def psnr_of_mean(mse: torch.Tensor) -> Estimate:
+    """10 log10(1 / mean MSE) with its 95% interval: the bootstrap interval of the mean MSE, mapped."""
+    m = bootstrap_mean(mse)
+    return Estimate(
+        metrics.psnr_from_mse(m.value), metrics.psnr_from_mse(m.high), metrics.psnr_from_mse(m.low), m.n, m.kind
+    )
+
+
+def estimate(name: str, values: torch.Tensor) -> Estimate:
+    """A per-image measure over the images, with the interval its registry entry names."""
+    method = MEASURES[name].interval if name in MEASURES else "bootstrap"
+    if method == "wilson":
+        return proportion(values.bool())
+    return bootstrap_mean(values.float())
 
 
 @torch.no_grad()
@@ -159,38 +161,34 @@ def summarize(
     inception_weights=None,
     realism: bool = True,
     reference: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> dict:
-    """The table's numbers over all collected images, or those where `mask` is true; `reference` (real
-    images' evaluator features and labels) adds the model-inversion measures."""
+) -> dict[str, Estimate]:
+    """The table's numbers (`Estimate`s, keyed as in `measures.MEASURES`) over all collected images, or
+    those where `mask` is true; `reference` (real images' evaluator features and labels) adds the
+    model-inversion measures."""
     mask = torch.ones(len(c.labels), dtype=torch.bool) if mask is None else mask
     n = int(mask.sum())
-    out: dict = {"images": n}
+    out: dict[str, Estimate] = {"images": Estimate.exact(n)}
     if n == 0:
         return out
     for name, v in c.values.items():
-        out[name] = float(v[mask].mean())
-        if name in INTERVALS:
-            out[f"{name}_ci"] = bootstrap_interval(v[mask].float())
-    out["psnr"], out["psnr_ci"] = psnr_of_mean(c.values["mse"][mask])
+        out[name] = estimate(name, v[mask])
+    out["psnr"] = psnr_of_mean(c.values["mse"][mask])
     if "mse_noise_mean" in c.values:
-        out["psnr_noise_mean"], _ = psnr_of_mean(c.values["mse_noise_mean"][mask])
-    out.setdefault("lpips", None)
+        out["psnr_noise_mean"] = psnr_of_mean(c.values["mse_noise_mean"][mask])
+    out.setdefault("lpips", Estimate.missing("unavailable: no AlexNet weights"))
     ident = identification(c.f_recon[mask], c.f_source[mask], candidates=candidates)
     out.update(
         {
-            "id_top1": ident["top1"],
-            "id_top1_ci": bootstrap_interval(ident["hits_top1"].float()),
-            "id_top5": ident["top5"],
-            "id_top5_ci": bootstrap_interval(ident["hits_top5"].float()),
-            "id_chance_top1": ident["chance_top1"],
-            "id_chance_top5": ident["chance_top5"],
-            "id_candidates": ident["candidates"],
+            "id_top1": proportion(ident["hits_top1"]),
+            "id_top5": proportion(ident["hits_top5"]),
+            "id_chance_top1": Estimate.exact(ident["chance_top1"]),
+            "id_candidates": Estimate.exact(ident["candidates"]),
         }
     )
     if reference is not None:
-        knn = knn_distances(c.f_recon[mask], c.labels[mask], *reference)
-        out["knn_distance"], out["knn_distance_ci"] = float(knn.mean()), bootstrap_interval(knn)
-        out.update(precision_recall_density_coverage(reference[0], c.f_recon[mask]))
+        out["knn_distance"] = bootstrap_mean(knn_distances(c.f_recon[mask], c.labels[mask], *reference))
+        prdc = precision_recall_density_coverage(reference[0], c.f_recon[mask])
+        out.update({k: Estimate.missing(v) if isinstance(v, str) else Estimate.exact(v, n=n) for k, v in prdc.items()})
     if realism and evaluator_checkpoint is not None:
         out.update(
             fid_kid(

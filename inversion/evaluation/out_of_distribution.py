@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from infra.errors import UserError
+from infra.estimate import Estimate, bootstrap_mean, proportion
 from infra.optional import require
 
 from . import metrics
@@ -107,18 +108,18 @@ def score(inverter, images: torch.Tensor, noise_draws: int, evaluator=None) -> t
     draws = [inverter.generate(z, noise="random", seed=s) for s in range(noise_draws)]
     z_recon = inverter.classifier(recon).float()
     classes, counts = z.argmax(1).unique(return_counts=True)
-    mse = float(metrics.mse(x, recon).mean())
+    mse = metrics.mse(x, recon)
     result = {
         "images": len(x),
-        "mse": mse,
-        "psnr": metrics.psnr_from_mse(mse),
-        "ssim": float(metrics.ssim(x, recon).mean()),
-        "logit_cosine": float(metrics.cosine(z, z_recon).mean()),
-        "top1_agreement": float((z.argmax(1) == z_recon.argmax(1)).float().mean()),
+        "mse": bootstrap_mean(mse),
+        "psnr": Estimate.exact(metrics.psnr_from_mse(float(mse.mean())), n=len(x)),
+        "ssim": bootstrap_mean(metrics.ssim(x, recon)),
+        "logit_cosine": bootstrap_mean(metrics.cosine(z, z_recon)),
+        "top1_agreement": proportion(z.argmax(1) == z_recon.argmax(1)),
         "predicted_classes": {inverter.meta["classes"][int(c)]: int(n) for c, n in zip(classes, counts)},
     }
     if evaluator is not None:
-        result["feature_distance"] = float(
-            metrics.relative_feature_distance(evaluator.features(x).float(), evaluator.features(recon).float()).mean()
+        result["feature_distance"] = bootstrap_mean(
+            metrics.relative_feature_distance(evaluator.features(x).float(), evaluator.features(recon).float())
         )
     return result, [recon, *draws]

@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 
 from classifiers import ClassifierConfig, load_classifier
 from infra.datasets import to_uint8
+from infra.estimate import Estimate, value_plus_minus
 from infra.optional import require
 
 EXTRACTOR = "logit-inversion-evaluator"
@@ -105,10 +106,10 @@ def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return metric_fid.fid_statistics_to_metric(*stats, verbose=False)[metric_fid.KEY_METRIC_FID]
 
 
-def fid_interval(fake: torch.Tensor, real: torch.Tensor, draws: int = FID_DRAWS, seed: int = 0) -> list[float]:
-    """95% interval of the FID of `fake` against `real` features: FID +/- 1.96 bootstrap standard deviations.
-    Rows are resampled in pairs when the two sets are the same length (reconstruction i with its source
-    i: the pairing removes the shared image-to-image variation), independently otherwise."""
+def fid_estimate(fake: torch.Tensor, real: torch.Tensor, draws: int = FID_DRAWS, seed: int = 0) -> Estimate:
+    """The FID of `fake` against `real` features with its 95% interval: FID +/- 1.96 bootstrap standard
+    deviations. Rows are resampled in pairs when the two sets are the same length (reconstruction i with
+    its source i: the pairing removes the shared image-to-image variation), independently otherwise."""
     generator = torch.Generator().manual_seed(seed)
     paired = len(fake) == len(real)
     values = []
@@ -116,8 +117,7 @@ def fid_interval(fake: torch.Tensor, real: torch.Tensor, draws: int = FID_DRAWS,
         i = torch.randint(len(fake), (len(fake),), generator=generator)
         j = i if paired else torch.randint(len(real), (len(real),), generator=generator)
         values.append(frechet_distance(fake[i], real[j]))
-    value, spread = frechet_distance(fake, real), float(np.std(values, ddof=1))
-    return [max(0.0, value - 1.96 * spread), value + 1.96 * spread]
+    return value_plus_minus(frechet_distance(fake, real), float(np.std(values, ddof=1)), len(fake))
 
 
 def evaluator_features(images: Dataset, evaluator_checkpoint: str | Path, cuda: bool, batch_size: int) -> torch.Tensor:
@@ -140,12 +140,12 @@ def fid_kid(
     inception_weights: str | Path | None = None,
     kid_subset_size: int = 1000,
     batch_size: int = 500,
-) -> dict:
+) -> dict[str, Estimate]:
     """FID and KID of `fake` against `real` (both [-1, 1] or uint8, N x C x H x W), labelled by extractor.
 
     An extractor's numbers are reported only on at least twice as many images as its features have
     dimensions (`evaluator_dims` for the evaluator, 2048 for Inception-v3): a covariance from fewer
-    samples than that is too noisy for FID to mean anything, so the value is then a string that says so.
+    samples than that is too noisy for FID to mean anything, so the estimate is then missing and says why.
     """
     n = min(len(fake), len(real))
 
@@ -169,24 +169,30 @@ def fid_kid(
         verbose=False,
         save_cpu_ram=True,
     )
-    out = {}
+    out: dict[str, Estimate] = {}
     if reason := too_few(evaluator_dims):
-        out[f"fid[{EXTRACTOR}]"] = out[f"kid[{EXTRACTOR}]"] = reason
+        out[f"fid[{EXTRACTOR}]"] = out[f"kid[{EXTRACTOR}]"] = Estimate.missing(reason)
     else:
         metric_kid = require("torch_fidelity.metric_kid", "KID")
         f_fake, f_real = (evaluator_features(ds, evaluator_checkpoint, cuda, batch_size) for ds in (fake_ds, real_ds))
-        out[f"fid[{EXTRACTOR}]"] = frechet_distance(f_fake, f_real)
-        out[f"fid[{EXTRACTOR}]_ci"] = fid_interval(f_fake, f_real)
+        out[f"fid[{EXTRACTOR}]"] = fid_estimate(f_fake, f_real)
         kid = metric_kid.kid_features_to_metric(f_fake, f_real, kid_subset_size=subset, verbose=False)
-        out[f"kid[{EXTRACTOR}]"] = kid[metric_kid.KEY_METRIC_KID_MEAN]
+        out[f"kid[{EXTRACTOR}]"] = Estimate(
+            kid[metric_kid.KEY_METRIC_KID_MEAN],
+            n=n,
+            spread=kid[metric_kid.KEY_METRIC_KID_STD],
+            note=f"spread: the SD over torch-fidelity's subsets of {subset}",
+        )
     if inception_weights and Path(inception_weights).is_file() and (reason := too_few(INCEPTION_DIMS)):
-        out["fid[inception-v3]"] = out["kid[inception-v3]"] = reason
+        out["fid[inception-v3]"] = out["kid[inception-v3]"] = Estimate.missing(reason)
     elif inception_weights and Path(inception_weights).is_file():
         metrics = torch_fidelity.calculate_metrics(
             feature_extractor="inception-v3-compat", feature_extractor_weights_path=str(inception_weights), **common
         )
-        out["fid[inception-v3]"] = metrics["frechet_inception_distance"]
-        out["kid[inception-v3]"] = metrics["kernel_inception_distance_mean"]
-    else:
-        out["fid[inception-v3]"] = None  # weights not present: unavailable, never a substitute number
+        out["fid[inception-v3]"] = Estimate.exact(metrics["frechet_inception_distance"], n=n)
+        out["kid[inception-v3]"] = Estimate(
+            metrics["kernel_inception_distance_mean"], n=n, spread=metrics["kernel_inception_distance_std"]
+        )
+    else:  # weights not present: unavailable, never a substitute number
+        out["fid[inception-v3]"] = Estimate.missing("unavailable: no Inception-v3 weights")
     return out

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from infra.optional import require
 
-from .tables import FIDELITY_ROWS
+from ..measures import FIDELITY
 
 # Sections in reading order: the pictures and the main table first, then the probes.
 ORDER = ("grid", "fidelity", "invariance", "manipulate", "adversarial", "ood")
@@ -128,15 +128,25 @@ def _runs_table(run_dirs: list[Path]) -> str:
     )
 
 
+INTERVAL_NAMES = {
+    "bootstrap": "95% percentile bootstrap over images",
+    "wilson": "95% Wilson interval of a share",
+    "bootstrap-sd": "value ± 1.96 bootstrap SD",
+    "runs": "t interval over training runs",
+    "none": "none",
+}
+
+
 def _glossary() -> str:
     rows = "".join(
-        f"<tr><td>{html.escape(m.label.strip())}</td><td>{html.escape(m.better or 'neither: it describes')}</td>"
+        f"<tr><td>{html.escape(m.label.strip())}</td><td>{html.escape(m.level)}</td>"
+        f"<td>{html.escape(m.better or 'neither: it describes')}</td><td>{html.escape(INTERVAL_NAMES[m.interval])}</td>"
         f"<td>{html.escape(m.definition)}</td></tr>"
-        for m in FIDELITY_ROWS
+        for m in FIDELITY
     )
     return (
-        '<table class="describe"><thead><tr><th>metric</th><th>better</th><th>definition</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+        '<table class="describe"><thead><tr><th>metric</th><th>level</th><th>better</th><th>interval</th>'
+        f"<th>definition</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 
 
