@@ -79,8 +79,24 @@ class FrozenClassifier(nn.Module):
         return self.output(self.logits(images))
 
     def stages(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """Per-stage activations, for this project's architectures (see classifiers/architectures.py)."""
+        """Per-stage activations, then the pooled features, for this project's architectures (see
+        classifiers/architectures.py)."""
         return self.model.stages(self.preprocess(images))
+
+    @property
+    def has_spatial_stages(self) -> bool:
+        """Whether `spatial_stages` can read this network: this project's architectures and timm's."""
+        return hasattr(self.model, "stages") or hasattr(self.model, "forward_intermediates")
+
+    def spatial_stages(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """The feature maps at the end of each stage (N, C, H, W each), shallow to deep: this project's
+        architectures' `stages` without the pooled vector, or timm's `forward_intermediates`."""
+        x = self.preprocess(images)
+        if hasattr(self.model, "stages"):
+            return [s for s in self.model.stages(x) if s.dim() == 4]
+        if hasattr(self.model, "forward_intermediates"):
+            return list(self.model.forward_intermediates(x, intermediates_only=True))
+        raise TypeError(f"{type(self.model).__name__} exposes no stage activations")
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """Penultimate features, for networks that expose them (this project's architectures, timm)."""

@@ -63,6 +63,12 @@ class TrainConfig:
     adam_eps: float = 1e-6
     ema_decay: float = 0.999
     ema_start: int = 1000  # before this step the EMA copy simply follows G
+    # The generator's loss (inversion/training/reconstruction_loss.py): weights of the hinge adversarial
+    # term, the L1 pixel error of G(phi(x), noise) against x, and the error of the inverted classifier's
+    # stage activations of the two. The paper uses the adversarial term alone (configs/paper_*.yaml).
+    adversarial_weight: float = 1.0
+    pixel_loss_weight: float = 0.0
+    feature_loss_weight: float = 0.0
     logit_loss_weight: float = 0.0  # ablation: MSE between phi(G(z)) and z (standardised); off in the paper
     mixed_precision: str = "auto"  # auto (bf16 on GPU, fp32 on CPU) | no | bf16
     channels_last: str = "auto"  # auto (on GPU) | yes | no: NHWC convolutions for G, D and the real images
@@ -89,6 +95,9 @@ class TrainConfig:
         "adam_eps": above(0),
         "ema_decay": between(0, 1),
         "ema_start": at_least(0),
+        "adversarial_weight": at_least(0),
+        "pixel_loss_weight": at_least(0),
+        "feature_loss_weight": at_least(0),
         "logit_loss_weight": at_least(0),
         "mixed_precision": one_of("auto", "no", "bf16"),
         "channels_last": one_of("auto", "yes", "no"),

@@ -34,6 +34,7 @@ from .ema import EMA
 from .hinge_loss import hinge_d_loss, hinge_g_loss
 from .logit_consistency import logit_consistency_loss
 from .logit_statistics import measure_logit_statistics
+from .reconstruction_loss import feature_loss, pixel_loss
 from .speed_settings import dynamo_plugin, switch
 from .standing_statistics import with_standing_statistics
 
@@ -93,6 +94,12 @@ class Trainer:
         self.data = load_data(cfg.data)
         self.classifier = load_classifier(cfg.classifier, self.data.channels, self.device)
         num_classes = self.classifier.num_classes
+        if t.feature_loss_weight > 0 and not self.classifier.has_spatial_stages:
+            raise UserError(
+                f"train.feature_loss_weight={t.feature_loss_weight} compares the classifier's stage activations, "
+                f"but {cfg.classifier.name} exposes none (this project's architectures and timm's do); set "
+                f"train.feature_loss_weight=0"
+            )
 
         # Identical initial weights on every process (DDP would broadcast rank 0's anyway), then
         # a different noise stream per process.
@@ -168,16 +175,22 @@ class Trainer:
         return self._inference[1]
 
     # ------------------------------------------------------------------ one step
-    def _d_step(self):
-        acc = self.accelerator
+    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next real images and the classifier's outputs of them."""
         images, _ = next(self.stream)
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         with torch.no_grad():
             # Under bf16 autocast on a GPU, as the rest of the step (a ResNet-152 at 224 px is not cheap);
             # Inverter.logits computes fp32 logits later: they differ by bf16 rounding only.
-            with acc.autocast():
+            with self.accelerator.autocast():
                 logits = self.classifier(images).float()
+        return images, logits
+
+    def _d_step(self):
+        acc = self.accelerator
+        images, logits = self._real_batch()
+        with torch.no_grad():
             noise = torch.randn(images.shape[0], self.cfg.model.g.dim_noise, device=self.device)
             fake = self.G(noise, logits)
         # One D call on real and fake together: one spectral-norm power iteration per step instead
@@ -187,18 +200,31 @@ class Trainer:
         loss_real, loss_fake = hinge_d_loss(d_real, d_fake)
         self.opt_d.zero_grad(set_to_none=True)
         acc.backward(loss_real + loss_fake)
-        return logits, loss_real.detach(), loss_fake.detach(), d_real.detach().mean(), d_fake.detach().mean()
+        return images, logits, loss_real.detach(), loss_fake.detach(), d_real.detach().mean(), d_fake.detach().mean()
 
-    def _g_step(self, logits: torch.Tensor):
+    def _g_step(self, images: torch.Tensor, logits: torch.Tensor):
+        """One generator update on the last real batch: the weighted sum of the adversarial term and the
+        paired reconstruction terms (each only when its weight is above 0)."""
         t, acc = self.cfg.train, self.accelerator
         D = acc.unwrap_model(self.D)
         # D's weights need no gradient here; no_sync keeps DDP from all-reducing what is not computed.
         D.requires_grad_(False)
         noise = torch.randn(logits.shape[0], self.cfg.model.g.dim_noise, device=self.device)
+        zero = torch.zeros((), device=self.device)
         with acc.no_sync(self.D):
             fake = self.G(noise, logits)
-            g_loss = hinge_g_loss(self.D(fake, logits).float())
-            loss = g_loss
+            g_loss = hinge_g_loss(self.D(fake, logits).float()) if t.adversarial_weight > 0 else zero
+            loss = t.adversarial_weight * g_loss
+            recon = {"pixel": zero, "feature": zero}
+            if t.pixel_loss_weight > 0:
+                recon["pixel"] = pixel_loss(fake, images)
+                loss = loss + t.pixel_loss_weight * recon["pixel"]
+            if t.feature_loss_weight > 0:
+                with torch.no_grad(), acc.autocast():
+                    source = self.classifier.spatial_stages(images)
+                with acc.autocast():
+                    recon["feature"] = feature_loss(self.classifier.spatial_stages(fake), source)
+                loss = loss + t.feature_loss_weight * recon["feature"]
             if t.logit_loss_weight > 0:
                 norm = acc.unwrap_model(self.G).logit_norm
                 with acc.autocast():
@@ -207,7 +233,7 @@ class Trainer:
             self.opt_g.zero_grad(set_to_none=True)
             acc.backward(loss)
         D.requires_grad_(True)
-        return fake.detach(), g_loss.detach()
+        return fake.detach(), g_loss.detach(), recon["pixel"].detach(), recon["feature"].detach()
 
     def train_step(self, step: int) -> dict:
         """num_d_steps D updates, one G update, the EMA update; returns the last values as tensors
@@ -217,16 +243,20 @@ class Trainer:
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
         d_finite = torch.ones((), dtype=torch.bool, device=self.device)
-        for _ in range(t.num_d_steps):
-            logits, loss_real, loss_fake, d_real, d_fake = self._d_step()
-            grad_d = _grad_norm(self.D)  # also the check that every D gradient is finite
-            d_finite = d_finite & torch.isfinite(grad_d)
-            self.opt_d.step()
-        fake, g_loss = self._g_step(logits)
+        if t.adversarial_weight > 0:
+            for _ in range(t.num_d_steps):
+                images, logits, loss_real, loss_fake, d_real, d_fake = self._d_step()
+                grad_d = _grad_norm(self.D)  # also the check that every D gradient is finite
+                d_finite = d_finite & torch.isfinite(grad_d)
+                self.opt_d.step()
+        else:  # no adversarial term: D is not trained (an ablation; its numbers read 0)
+            images, logits = self._real_batch()
+            loss_real = loss_fake = d_real = d_fake = grad_d = torch.zeros((), device=self.device)
+        fake, g_loss, loss_pixel, loss_feature = self._g_step(images, logits)
         grad_g = _grad_norm(self.G)
         self.opt_g.step()
         self.ema.update(self.accelerator.unwrap_model(self.G), step)
-        loss_finite = torch.isfinite(loss_real + loss_fake + g_loss)
+        loss_finite = torch.isfinite(loss_real + loss_fake + g_loss + loss_pixel + loss_feature)
         nonfinite = (~loss_finite).long() | 2 * (~d_finite).long() | 4 * (~torch.isfinite(grad_g)).long()
         return {
             "nonfinite": nonfinite,
@@ -235,6 +265,8 @@ class Trainer:
             "loss_real": loss_real,
             "loss_fake": loss_fake,
             "g_loss": g_loss,
+            "loss_pixel": loss_pixel,
+            "loss_feature": loss_feature,
             "d_real": d_real,
             "d_fake": d_fake,
             "grad_d": grad_d,
@@ -296,6 +328,7 @@ class Trainer:
         bad_step = torch.full((), NO_BAD_STEP, dtype=torch.long, device=self.device)
         bad_what = torch.zeros((), dtype=torch.long, device=self.device)
         world_batch = t.batch_size * acc.num_processes
+        real_batches = t.num_d_steps if t.adversarial_weight > 0 else 1  # real batches drawn per step
         last_time, last_step = time.perf_counter(), self.state.step
         if self.state.step >= t.max_steps and main:
             print(
@@ -340,6 +373,8 @@ class Trainer:
                         "loss/d_real": "loss_real",
                         "loss/d_fake": "loss_fake",
                         "loss/g": "g_loss",
+                        "loss/pixel": "loss_pixel",
+                        "loss/feature": "loss_feature",
                         "d_out/real": "d_real",
                         "d_out/fake": "d_fake",
                         "recon/top1_agreement": "agree",
@@ -349,7 +384,7 @@ class Trainer:
                     values = torch.stack([out[k].float() for k in names.values()])
                     record = dict(zip(names, acc.reduce(values, reduction="mean").tolist()))
                     record["images_per_s"] = (
-                        (step - last_step) * world_batch * t.num_d_steps / max(now - last_time, 1e-9)
+                        (step - last_step) * world_batch * real_batches / max(now - last_time, 1e-9)
                     )
                     last_time, last_step = now, step
                     log.scalars(
