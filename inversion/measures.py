@@ -128,8 +128,9 @@ FIDELITY = [
         "{:.1%}",
         "higher",
         "instance",
-        "wilson",
-        "share of reconstructions whose nearest source image (evaluator features) is their own, among the candidates",
+        "bootstrap",
+        "share of reconstructions whose nearest source image (evaluator features) is their own, among the "
+        "candidates: the expectation over every random draw of the other candidates from the test images",
     ),
     _m(
         "id_top5",
@@ -137,8 +138,8 @@ FIDELITY = [
         "{:.1%}",
         "higher",
         "instance",
-        "wilson",
-        "share of reconstructions whose own source is among the 5 nearest",
+        "bootstrap",
+        "share of reconstructions whose own source is among the 5 nearest (the same expectation)",
     ),
     _m(
         "id_chance_top1",

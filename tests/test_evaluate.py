@@ -98,7 +98,7 @@ def test_fidelity_table(tiny):
     assert not fid["lpips"].measured and not fid["fid[inception-v3]"].measured
     assert fid["evaluator_top5_recon"].value >= fid["evaluator_acc_recon"].value
     ident = fid["id_top1"]
-    assert ident.kind == "wilson" and ident.n == 64 and ident.low <= ident.value <= ident.high
+    assert ident.kind == "bootstrap" and ident.n == 64 and ident.low <= ident.value <= ident.high
     assert fid["psnr"].low <= fid["psnr"].value <= fid["psnr"].high and fid["psnr"].kind == "bootstrap"
     assert f"| {ident.value:.1%} [{ident.low:.1%}, {ident.high:.1%}] |" in (out / "fidelity.md").read_text()
     assert "| instance | ↑ | " + ident.cell("{:.1%}") + " |" in (out / "fidelity.md").read_text()
@@ -384,7 +384,7 @@ def test_every_option_of_every_command_has_help():
 def test_every_registered_command_has_the_same_interface():
     from inversion.commands import REGISTRY, Command
 
-    assert len(REGISTRY) == 16
+    assert len(REGISTRY) == 17
     for (group, name), command in REGISTRY.items():
         assert isinstance(command, Command) and command.name == name and command.group == group and command.help
         overrides = {m for m in ("run", "write", "execute") if getattr(type(command), m) is not getattr(Command, m)}

@@ -152,9 +152,41 @@ def test_identification_counts_ties_against_the_reconstruction():
     f = torch.eye(100)
     recon = f.clone()
     recon[0] = (f[0] + f[1]) / 2  # exactly between its own source and source 1: a tie, not a hit
-    hits = identification(recon, f, candidates=100)["hits_top1"]
-    assert not hits[torch.randperm(100, generator=torch.Generator().manual_seed(0)) == 0].any()
-    assert int(hits.sum()) == 99
+    p = identification(recon, f, candidates=100)["p_top1"]
+    assert p[0] == 0.0 and bool((p[1:] == 1.0).all())
+
+
+def test_identification_is_the_expectation_over_random_candidates():
+    """Known answer by simulation: the hypergeometric expectation equals the share of hits over many random
+    draws of the candidate group, and it is exact where the nearer count is known. A reconstruction with
+    m = 9 of 99 others nearer, among 10 candidates (9 others drawn), is a hit when none of the 9 nearer ones is
+    drawn: C(90, 9) / C(99, 9)."""
+    g = torch.Generator().manual_seed(0)
+    source = torch.randn(100, 4, generator=g)
+    recon = source + 0.8 * torch.randn(100, 4, generator=g)
+    exact = identification(recon, source, candidates=10, ks=(1, 3))
+    hits = {1: 0.0, 3: 0.0}
+    draws = 4000
+    dist = torch.cdist(recon, source)
+    for _ in range(draws):
+        i = int(torch.randint(100, (1,), generator=g))
+        others = torch.tensor([j for j in torch.randperm(100, generator=g).tolist() if j != i][:9])
+        rank = int((dist[i, others] <= dist[i, i]).sum())
+        hits[1] += rank < 1
+        hits[3] += rank < 3
+    assert exact["top1"] == pytest.approx(hits[1] / draws, abs=0.025)
+    assert exact["top3"] == pytest.approx(hits[3] / draws, abs=0.025)
+    from inversion.evaluation.identification import hit_probabilities
+
+    p = hit_probabilities(torch.tensor([9]), population=99, candidates=10, k=1)
+    assert float(p) == pytest.approx(math.comb(90, 9) / math.comb(99, 9), rel=1e-9)
+
+
+def test_identification_of_a_subset_draws_candidates_from_all_sources():
+    f = torch.eye(50)
+    own = torch.tensor([3, 7])
+    result = identification(f[own], f, candidates=10, own=own)
+    assert result["images"] == 2 and result["top1"] == 1.0  # each reconstruction is exactly its own source
 
 
 def test_table_psnr_is_the_psnr_of_the_mean_mse():

@@ -176,11 +176,12 @@ def summarize(
     if "mse_noise_mean" in c.values:
         out["psnr_noise_mean"] = psnr_of_mean(c.values["mse_noise_mean"][mask])
     out.setdefault("lpips", Estimate.missing("unavailable: no AlexNet weights"))
-    ident = identification(c.f_recon[mask], c.f_source[mask], candidates=candidates)
+    own = mask.nonzero().flatten()
+    ident = identification(c.f_recon[own], c.f_source, candidates=candidates, own=own)
     out.update(
         {
-            "id_top1": proportion(ident["hits_top1"]),
-            "id_top5": proportion(ident["hits_top5"]),
+            "id_top1": bootstrap_mean(ident["p_top1"]),
+            "id_top5": bootstrap_mean(ident["p_top5"]),
             "id_chance_top1": Estimate.exact(ident["chance_top1"]),
             "id_candidates": Estimate.exact(ident["candidates"]),
         }

@@ -1,0 +1,347 @@
+"""The experiments' steps, in one place: what each step runs, what it writes, and what it needs first.
+
+`experiments/run.py` runs the steps of an experiment (resumably, several at once) and
+`experiments/collect_results.py` finds every number through the same names, so a renamed step cannot
+silently read "not run yet": asking the manifest for a step it does not define is an error, and a
+defined step that has not finished is named in the document with the command that runs it.
+
+Experiments (see docs/experiments.md):
+
+- `reference`: the reference experiment on the shipped Fashion-MNIST networks (checkpoints/fmnist/):
+  the retrieval references, the paper-recipe GAN and the default recipe at three training seeds each,
+  the pixel-loss decoder at three seeds, optimisation-based inversion, every evaluate.py command on
+  the default inverters, the probes and the report;
+- `diagnosis`: what limits the paper recipe, and what closes the gap (issue 24): short runs, three seeds
+  per configuration;
+- `leakage`: what a prediction API leaks, per output kind: the retrieval reference and a ridge
+  regression (no training of a generator), and GAN inverters at three seeds.
+
+Commands are argument lists with `{root}` for the experiment's folder and `{py}` for the Python that
+runs them; a step's `output` is its folder under the root.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SHIPPED = "checkpoints/fmnist"
+EVALUATOR = f"{SHIPPED}/evaluator.safetensors"
+CLASSIFIERS = {"std": "standard", "robust": "robust"}
+SEEDS = (0, 1, 2)
+CPU_CONFIG = "configs/fmnist_cpu.yaml"  # the default recipe, CPU size
+PAPER_CONFIG = "configs/paper_fmnist_cpu.yaml"  # the paper's recipe (adversarial loss only), CPU size
+DECODER_STEPS = 4000
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # unique within the experiment; its log is logs/<name>.log
+    command: tuple[str, ...]
+    output: str  # the folder it writes, relative to the root
+    needs: tuple[str, ...] = ()  # steps that must have finished first
+    trains: bool = False  # a train.py run: a cut-off run resumes from its newest checkpoint
+    result: str = ""  # where its results.json is, relative to the root ("" for steps without one)
+
+    def argv(self, root: str, py: str) -> list[str]:
+        return [part.format(root=root, py=py) for part in self.command]
+
+
+@dataclass
+class Experiment:
+    name: str
+    about: str
+    steps: list[Step] = field(default_factory=list)
+
+    def add(self, step: Step) -> Step:
+        if any(s.name == step.name for s in self.steps):
+            raise ValueError(f"two steps are called {step.name}")
+        unknown = [n for n in step.needs if not any(s.name == n for s in self.steps)]
+        if unknown:
+            raise ValueError(f"{step.name} needs steps not defined before it: {', '.join(unknown)}")
+        self.steps.append(step)
+        return step
+
+    def step(self, name: str) -> Step:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(f"the {self.name} experiment has no step {name!r}")
+
+
+def classifier(kind: str) -> str:
+    return f"{SHIPPED}/classifier-{kind}.safetensors"
+
+
+# ------------------------------------------------------------------ building blocks
+def train_and_score(
+    exp: Experiment, name: str, config: str, kind: str, seed: int, overrides: tuple[str, ...] = (), limit: int = 0
+) -> Step:
+    """A train.py run in {root}/<name> and its fidelity table (on `limit` test images, 0: all 10,000)."""
+    train = exp.add(
+        Step(
+            name,
+            (
+                "{py}",
+                "train.py",
+                "--config",
+                config,
+                f"name={name}",
+                "runs_dir={root}",
+                f"classifier.checkpoint={classifier(kind)}",
+                f"train.seed={seed}",
+                *overrides,
+            ),
+            name,
+            trains=True,
+        )
+    )
+    return score(exp, name, needs=(train.name,), limit=limit)
+
+
+def score(exp: Experiment, run: str, needs: tuple[str, ...], limit: int = 0) -> Step:
+    extra = ("--limit", str(limit)) if limit else ()
+    return exp.add(
+        Step(
+            f"{run}/fidelity",
+            ("{py}", "evaluate.py", "fidelity", "--run", f"{{root}}/{run}", "--evaluator", EVALUATOR, *extra),
+            f"{run}/eval/fidelity",
+            needs=needs,
+            result=f"{run}/eval/fidelity/results.json",
+        )
+    )
+
+
+def retrieval(exp: Experiment, name: str, kind: str, k: int = 1, overrides: tuple[str, ...] = ()) -> Step:
+    build = exp.add(
+        Step(
+            name,
+            (
+                "{py}",
+                "evaluate.py",
+                "baseline",
+                "retrieval",
+                "--classifier",
+                classifier(kind),
+                "--config",
+                CPU_CONFIG,
+                "--k",
+                str(k),
+                "--out",
+                f"{{root}}/{name}",
+                *overrides,
+            ),
+            name,
+        )
+    )
+    return score(exp, name, needs=(build.name,))
+
+
+def decoder(exp: Experiment, name: str, kind: str, seed: int, overrides: tuple[str, ...] = ()) -> Step:
+    build = exp.add(
+        Step(
+            name,
+            (
+                "{py}",
+                "evaluate.py",
+                "baseline",
+                "decoder",
+                "--classifier",
+                classifier(kind),
+                "--config",
+                CPU_CONFIG,
+                "--steps",
+                str(DECODER_STEPS),
+                "--out",
+                f"{{root}}/{name}",
+                f"train.seed={seed}",
+                *overrides,
+            ),
+            name,
+        )
+    )
+    return score(exp, name, needs=(build.name,))
+
+
+# ------------------------------------------------------------------ the experiments
+def reference() -> Experiment:
+    exp = Experiment(
+        "reference",
+        "the reference experiment on the shipped Fashion-MNIST networks (CPU sizes, three seeds per inverter)",
+    )
+    for kind in CLASSIFIERS:
+        retrieval(exp, f"lookup-{kind}", kind)
+        retrieval(exp, f"knn10-{kind}", kind, k=10)
+        for seed in SEEDS:
+            train_and_score(exp, f"gan-{kind}-seed{seed}", CPU_CONFIG, kind, seed)
+            train_and_score(exp, f"paper-{kind}-seed{seed}", PAPER_CONFIG, kind, seed)
+            decoder(exp, f"decoder-{kind}-seed{seed}", kind, seed)
+    for kind in CLASSIFIERS:
+        run, needs = f"gan-{kind}-seed0", (f"gan-{kind}-seed0",)
+        evaluations = {
+            "grid": ("--n", "32", "--noise-draws", "3"),
+            "invariance": ("--evaluator", EVALUATOR),
+            "adversarial": ("--evaluator", EVALUATOR),
+        }
+        for command, args in evaluations.items():
+            exp.add(
+                Step(
+                    f"{run}/{command}",
+                    ("{py}", "evaluate.py", command, "--run", f"{{root}}/{run}", *args),
+                    f"{run}/eval/{command}",
+                    needs=needs,
+                    result=f"{run}/eval/{command}/results.json",
+                )
+            )
+        for edit in ("shift", "scale", "noise", "interpolate", "swap-top2"):
+            exp.add(
+                Step(
+                    f"{run}/manipulate-{edit}",
+                    (
+                        "{py}",
+                        "evaluate.py",
+                        "manipulate",
+                        "--run",
+                        f"{{root}}/{run}",
+                        "--edit",
+                        edit,
+                        "--evaluator",
+                        EVALUATOR,
+                    ),
+                    f"{run}/eval/manipulate-{edit}",
+                    needs=needs,
+                    result=f"{run}/eval/manipulate-{edit}/results.json",
+                )
+            )
+        for images in ("sklearn-digits", "skimage-samples"):
+            exp.add(
+                Step(
+                    f"{run}/ood-{images}",
+                    ("{py}", "evaluate.py", "ood", "--run", f"{{root}}/{run}", "--images", images),
+                    f"{run}/eval/ood-{images}",
+                    needs=needs,
+                    result=f"{run}/eval/ood-{images}/results.json",
+                )
+            )
+        exp.add(
+            Step(
+                f"optimize-{kind}",
+                (
+                    "{py}",
+                    "evaluate.py",
+                    "baseline",
+                    "optimize",
+                    "--classifier",
+                    classifier(kind),
+                    "--evaluator",
+                    EVALUATOR,
+                    "--config",
+                    CPU_CONFIG,
+                    "--limit",
+                    "1000",
+                    "--out",
+                    f"{{root}}/optimize-{kind}",
+                ),
+                f"optimize-{kind}",
+                result=f"optimize-{kind}/eval/fidelity/results.json",
+            )
+        )
+    exp.add(
+        Step(
+            "report",
+            (
+                "{py}",
+                "evaluate.py",
+                "report",
+                "--runs",
+                "{root}/gan-std-seed0",
+                "{root}/gan-robust-seed0",
+                "{root}/lookup-std",
+                "{root}/lookup-robust",
+                "--out",
+                "{root}/report",
+                "--title",
+                "Fashion-MNIST reference experiment",
+            ),
+            "report",
+            needs=tuple(f"{run}/{c}" for run in ("gan-std-seed0", "gan-robust-seed0") for c in ("grid", "fidelity"))
+            + ("lookup-std/fidelity", "lookup-robust/fidelity"),
+        )
+    )
+    exp.add(
+        Step(
+            "comparison-figure",
+            ("{py}", "experiments/comparison_figure.py", "{root}", "--out", "{root}/comparison.png"),
+            "comparison.png",
+            needs=("gan-std-seed0", "gan-robust-seed0", "paper-std-seed0", "paper-robust-seed0", "lookup-std")
+            + ("lookup-robust", "decoder-std-seed0", "decoder-robust-seed0"),
+        )
+    )
+    return exp
+
+
+# The diagnosis: what moves identification, on shorter runs (2,000 steps of the CPU config, about ten
+# minutes each), three seeds per configuration; the first two rows are the paper recipe and the default.
+DIAGNOSIS_STEPS = 2000
+DIAGNOSIS = {
+    "paper": (PAPER_CONFIG, ()),
+    "default": (CPU_CONFIG, ()),
+    "paper-cond256": (PAPER_CONFIG, ("model.g.cond_hidden=256",)),
+    "paper-raw-logits": (PAPER_CONFIG, ("model.logit_norm=none",)),
+    "paper-logit-loss": (PAPER_CONFIG, ("train.logit_loss_weight=1",)),
+    "paper-2d-steps": (PAPER_CONFIG, ("train.num_d_steps=2",)),
+    "pixel-only": (PAPER_CONFIG, ("train.pixel_loss_weight=1",)),
+    "feature-only": (PAPER_CONFIG, ("train.feature_loss_weight=1",)),
+    "default-no-adversarial": (CPU_CONFIG, ("train.adversarial_weight=0",)),
+}
+
+
+def diagnosis() -> Experiment:
+    exp = Experiment("diagnosis", "what limits the paper recipe and what closes the gap (standard classifier)")
+    for label, (config, overrides) in DIAGNOSIS.items():
+        for seed in SEEDS:
+            train_and_score(
+                exp,
+                f"{label}-seed{seed}",
+                config,
+                "std",
+                seed,
+                (f"train.max_steps={DIAGNOSIS_STEPS}", "train.checkpoint_every=500", *overrides),
+            )
+    return exp
+
+
+# Output kinds of a prediction API, from the most to the least detail (classifiers/outputs.py).
+LEAKAGE_KINDS = ("logits", "log_softmax", "softmax", "topk:5", "round:2", "topk:1", "label")
+LEAKAGE_GAN_KINDS = ("logits", "log_softmax", "topk:5", "label")  # the GAN cells that get three seeds first
+
+
+def slug(kind: str) -> str:
+    return kind.replace(":", "")
+
+
+def leakage() -> Experiment:
+    exp = Experiment("leakage", "what a prediction API leaks: every output kind, both classifiers")
+    for kind in CLASSIFIERS:
+        for output in LEAKAGE_KINDS:
+            retrieval(exp, f"lookup-{kind}-{slug(output)}", kind, overrides=(f"classifier.output={output}",))
+    for output in LEAKAGE_GAN_KINDS:
+        for kind in CLASSIFIERS:
+            for seed in SEEDS:
+                train_and_score(
+                    exp,
+                    f"gan-{kind}-{slug(output)}-seed{seed}",
+                    CPU_CONFIG,
+                    kind,
+                    seed,
+                    (f"classifier.output={output}",),
+                )
+    return exp
+
+
+EXPERIMENTS = {"reference": reference, "diagnosis": diagnosis, "leakage": leakage}
+
+
+def experiment(name: str) -> Experiment:
+    if name not in EXPERIMENTS:
+        raise KeyError(f"no experiment {name!r}; one of {', '.join(EXPERIMENTS)}")
+    return EXPERIMENTS[name]()
