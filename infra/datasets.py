@@ -91,6 +91,7 @@ class ImageData:
     channels: int
     resolution: int
     classes: list[str]
+    border: int = 0  # padding added around the data set's native images, in pixels at `resolution`
 
 
 def split_labels(dataset: Dataset) -> torch.Tensor:
@@ -169,7 +170,8 @@ def _fashion_mnist(cfg: DataConfig) -> ImageData:
         images = _resize_uint8(F.pad(images, (2, 2, 2, 2)), cfg.resolution)
         labels = torch.from_numpy(_read_idx(lbl_path).astype(np.int64))
         splits[split] = TensorImages(images, labels)
-    return ImageData(splits["train"], splits["test"], 1, cfg.resolution, list(FMNIST_CLASSES))
+    border = round(2 * cfg.resolution / 32)  # the 2 px of padding, scaled with the images
+    return ImageData(splits["train"], splits["test"], 1, cfg.resolution, list(FMNIST_CLASSES), border)
 
 
 def _fmnist_missing(root: Path) -> str:

@@ -250,3 +250,39 @@ def test_bootstrap_interval_known_answers():
     # The normal approximation's half-width is 1.96 * 0.5 / sqrt(10000) = 0.0098.
     assert low < 0.5 < high and abs((high - low) / 2 - 0.0098) < 0.0015
     assert bootstrap_interval(coin) == [low, high]  # seeded
+
+
+def test_pixel_measures_leave_out_the_padding():
+    """Known answer: a reconstruction that differs from its source only in the 2 px padding has MSE 0 and
+    SSIM 1 on the data set's own pixels; counted over the padded image it would not."""
+    from infra.datasets import TensorImages
+    from inversion.evaluation.fidelity import collect
+
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            return x.flatten(1)[:, :10]
+
+        def features(self, x):
+            return x.flatten(1)
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (4, 1, 32, 32), generator=g, dtype=torch.uint8)
+    dataset = TensorImages(images, torch.zeros(4, dtype=torch.long))
+
+    def reconstruct(logits, noise, seed):
+        x = images.float() / 127.5 - 1
+        out = x.clone()
+        out[..., :2, :] = out[..., -2:, :] = out[..., :, :2] = out[..., :, -2:] = 1.0  # only the border changes
+        return out
+
+    cropped = collect(reconstruct, Net(), Net(), dataset, noise_draws=0, border=2)
+    assert float(cropped.values["mse"].max()) == 0.0 and float(cropped.values["ssim"].min()) == pytest.approx(1.0)
+    whole = collect(reconstruct, Net(), Net(), dataset, noise_draws=0)
+    assert float(whole.values["mse"].min()) > 0
+
+
+def test_fashion_mnist_knows_its_padding():
+    from infra.datasets import DataConfig, load_data
+
+    assert load_data(DataConfig(name="fashion-mnist")).border == 2
+    assert load_data(DataConfig(name="synthetic", synthetic_size=8)).border == 0

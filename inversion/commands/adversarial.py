@@ -68,6 +68,7 @@ class Adversarial(Command):
             batch_size=args.batch_size,
             device=inverter.device,
             desc="subsets",
+            border=data.border,
         )
         subsets = fidelity_columns(
             collected,

@@ -166,6 +166,7 @@ class Optimization(_Baseline):
             batch_size=args.batch_size,
             device=device,
             desc="optimize",
+            border=data.border,
         )
         columns = fidelity_columns(collected, args, evaluator=evaluator, data=data, device=device)
         seconds = time.perf_counter() - start

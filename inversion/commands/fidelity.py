@@ -52,6 +52,7 @@ class Fidelity(Command):
             batch_size=args.batch_size,
             lpips_model=lpips,
             device=inverter.device,
+            border=data.border,
         )
         columns = fidelity_columns(collected, args, evaluator=evaluator, data=data, device=inverter.device)
         seconds = time.perf_counter() - start

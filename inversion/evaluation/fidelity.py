@@ -63,6 +63,12 @@ class Collected:
     recons: torch.Tensor  # uint8, noise = 0
 
 
+def _cropper(border: int):
+    if not border:
+        return lambda images: images
+    return lambda images: images[..., border:-border, border:-border]
+
+
 @torch.no_grad()
 def collect(
     reconstruct: Reconstruct,
@@ -75,7 +81,11 @@ def collect(
     lpips_model=None,
     device="cpu",
     desc: str = "fidelity",
+    border: int = 0,
 ) -> Collected:
+    """One pass of `reconstruct` over the images at `indices` (all of `dataset` by default). Pixel measures
+    (MSE, SSIM) are computed without `border` pixels of padding on each side: on the data set's own images
+    (Fashion-MNIST's 28 px, padded to 32 by the loader), so that a black border both share adds nothing."""
     indices = torch.arange(len(dataset)) if indices is None else indices
     keep: dict[str, list] = {k: [] for k in ("labels", "pred", "f_src", "f_rec", "orig", "rec")}
     values: dict[str, list] = {}
@@ -88,11 +98,12 @@ def collect(
         logits = classifier(x).float()
         recon = reconstruct(logits, "zero", 0)
         draws = [reconstruct(logits, "random", 1000 + k) for k in range(noise_draws)]
-        add("mse", metrics.mse(x, recon))
-        add("ssim", metrics.ssim(x, recon))
+        crop = _cropper(border)
+        add("mse", metrics.mse(crop(x), crop(recon)))
+        add("ssim", metrics.ssim(crop(x), crop(recon)))
         if draws:
-            add("mse_noise_mean", torch.stack([metrics.mse(x, d) for d in draws]).mean(0))
-            add("ssim_noise_mean", torch.stack([metrics.ssim(x, d) for d in draws]).mean(0))
+            add("mse_noise_mean", torch.stack([metrics.mse(crop(x), crop(d)) for d in draws]).mean(0))
+            add("ssim_noise_mean", torch.stack([metrics.ssim(crop(x), crop(d)) for d in draws]).mean(0))
         if len(draws) >= 2:
             add("diversity", metrics.diversity(draws))
         f_src, f_rec = evaluator.features(x).float(), evaluator.features(recon).float()

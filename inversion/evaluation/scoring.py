@@ -141,6 +141,7 @@ def score_fidelity(
         batch_size=settings.batch_size,
         lpips_model=lpips_model,
         device=device,
+        border=data.border,
     )
     return summarize_columns(collected, settings, evaluator_path, evaluator=evaluator, data=data, device=device)["all"]
 
