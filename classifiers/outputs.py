@@ -10,6 +10,13 @@ the inverter is given instead, as a short spec:
     round:D         the probabilities rounded to D decimals
     topk:K+round:D  both: the K largest probabilities, rounded
     label           the top-1 class only, one-hot (a class-conditional GAN's input: no instance detail)
+    ...+log         what an attacker does with probabilities: log(max(p, 1e-7)) of whatever the API
+                    returned (softmax+log, topk:5+log, round:2+log, topk:5+round:2+log)
+
+Why the attacker's log: the instance detail of probabilities sits in their small values (softmax is
+the logits up to a per-image constant, yet its entries near 0 all look alike on a linear scale), so
+an inverter fed raw probabilities measures its own encoding as much as what leaks. The log undoes
+the exponential; the floor 1e-7 stands for the zeros an API returns for classes it leaves out.
 
 An API that returns (class, probability) pairs is modelled by putting each probability at its class's
 position in a vector of `num_classes` entries, zero elsewhere: the position tells the inverter the
@@ -31,7 +38,10 @@ import torch.nn.functional as F
 from infra.errors import UserError
 
 KINDS = ("logits", "softmax", "log_softmax", "label")
-SPEC_HELP = "logits, softmax, log_softmax, label, topk:K, round:D or topk:K+round:D"
+SPEC_HELP = "logits, softmax, log_softmax, label, topk:K, round:D or topk:K+round:D, each of the last three with +log"
+
+
+LOG_FLOOR = 1e-7  # the attacker's log(max(p, LOG_FLOOR))
 
 
 @dataclass(frozen=True)
@@ -39,15 +49,16 @@ class OutputModel:
     kind: str = "logits"  # logits | softmax | log_softmax | label; top-k and rounding imply softmax
     topk: int | None = None
     decimals: int | None = None
+    log: bool = False  # the attacker takes log(max(p, LOG_FLOOR)) of the probabilities it receives
 
     @property
     def spec(self) -> str:
-        if self.topk is None and self.decimals is None:
+        if self.topk is None and self.decimals is None and not self.log:
             return self.kind
         parts = ([f"topk:{self.topk}"] if self.topk is not None else []) + (
             [f"round:{self.decimals}"] if self.decimals is not None else []
         )
-        return "+".join(parts)
+        return "+".join((parts or [self.kind]) + (["log"] if self.log else []))
 
     @property
     def is_logits(self) -> bool:
@@ -68,7 +79,7 @@ class OutputModel:
         if self.decimals is not None:
             scale = 10.0**self.decimals
             probs = torch.round(probs * scale) / scale
-        return probs
+        return torch.log(probs.clamp_min(LOG_FLOOR)) if self.log else probs
 
 
 def parse_output(spec: str) -> OutputModel:
@@ -76,8 +87,16 @@ def parse_output(spec: str) -> OutputModel:
     spec = str(spec).strip()
     if spec in KINDS:
         return OutputModel(kind=spec)
+    parts = [part.strip() for part in spec.split("+")]
+    log = parts[-1] == "log"
+    if log:
+        parts = parts[:-1]
+        if parts == ["softmax"]:
+            return OutputModel(kind="softmax", log=True)
+        if not parts or parts[0] in KINDS:
+            raise UserError(f"classifier.output={spec!r}: +log applies to probabilities (softmax, topk:K, round:D)")
     topk = decimals = None
-    for part in spec.split("+"):
+    for part in parts:
         match = re.fullmatch(r"(topk|round):(\d+)", part.strip())
         if match is None:
             raise UserError(f"classifier.output={spec!r} is not an output model; use {SPEC_HELP}")
@@ -90,7 +109,7 @@ def parse_output(spec: str) -> OutputModel:
             if decimals is not None or value > 8:
                 raise UserError(f"classifier.output={spec!r}: round needs one D between 0 and 8")
             decimals = value
-    return OutputModel(kind="softmax", topk=topk, decimals=decimals)
+    return OutputModel(kind="softmax", topk=topk, decimals=decimals, log=log)
 
 
 LOGITS = OutputModel()

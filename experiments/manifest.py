@@ -310,13 +310,15 @@ def diagnosis() -> Experiment:
     return exp
 
 
-# Output kinds of a prediction API, from the most to the least detail (classifiers/outputs.py).
-LEAKAGE_KINDS = ("logits", "log_softmax", "softmax", "topk:5", "round:2", "topk:1", "label")
-LEAKAGE_GAN_KINDS = ("logits", "log_softmax", "topk:5", "label")  # the GAN cells that get three seeds first
+# What a prediction API returns, as the attacker uses it (classifiers/outputs.py): probabilities with the
+# attacker's log taken, from the most to the least detail; raw `softmax` once more without the log, for the
+# non-generative references only, to show what the encoding alone costs.
+LEAKAGE_KINDS = ("logits", "softmax+log", "topk:5+log", "round:2+log", "topk:1+log", "label", "softmax")
+LEAKAGE_GAN_KINDS = ("logits", "softmax+log", "topk:5+log", "label")  # the GAN cells with three seeds
 
 
 def slug(kind: str) -> str:
-    return kind.replace(":", "")
+    return kind.replace(":", "").replace("+", "-")
 
 
 def leakage() -> Experiment:

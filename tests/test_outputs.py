@@ -40,7 +40,23 @@ def test_each_output_kind_has_its_known_answer():
     assert parse_output("round:2+topk:5").spec == "topk:5+round:2"
 
 
-@pytest.mark.parametrize("spec", ["soft", "topk:0", "round:9", "topk:2+topk:3", "topk:", "label+round:2", ""])
+def test_the_attackers_log_undoes_the_softmax_and_floors_the_zeros():
+    log_s = torch.tensor([[2 - math.log(S), 1 - math.log(S), -math.log(S), -1 - math.log(S)]])
+    torch.testing.assert_close(parse_output("softmax+log")(Z)[:1], log_s)  # log(softmax) = log_softmax
+    floor = math.log(1e-7)
+    torch.testing.assert_close(
+        parse_output("topk:2+log")(Z)[:1], torch.tensor([[math.log(P0[0]), math.log(P0[1]), floor, floor]])
+    )
+    torch.testing.assert_close(
+        parse_output("round:1+log")(Z)[:1], torch.tensor([[math.log(0.6), math.log(0.2), math.log(0.1), floor]])
+    )
+    assert parse_output("topk:5+round:2+log").spec == "topk:5+round:2+log" and parse_output("softmax+log").log
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["soft", "topk:0", "round:9", "topk:2+topk:3", "topk:", "label+round:2", "", "logits+log", "label+log", "log"],
+)
 def test_a_bad_output_spec_is_a_user_error(spec):
     with pytest.raises(UserError, match="classifier.output"):
         parse_output(spec)
@@ -56,7 +72,9 @@ def test_the_classifier_applies_it_once_and_keeps_raw_logits_for_attacks():
     torch.testing.assert_close(out.max(1).values, raw(x).softmax(1).max(1).values)
 
 
-@pytest.mark.parametrize("spec", ["softmax", "log_softmax", "topk:1", "round:2", "topk:2+round:2", "label"])
+@pytest.mark.parametrize(
+    "spec", ["softmax", "log_softmax", "topk:1", "round:2", "topk:2+round:2", "topk:2+round:2+log", "label"]
+)
 def test_a_run_trains_stores_and_evaluates_through_its_output_model(run_tiny, spec, tmp_path):
     code, run_dir = run_tiny(f"classifier.output={spec}", name=f"out-{spec.replace(':', '').replace('+', '-')}")
     assert code == 0
@@ -80,6 +98,14 @@ def test_a_run_trains_stores_and_evaluates_through_its_output_model(run_tiny, sp
         assert torch.equal((given > 0).sum(1), torch.ones(6, dtype=torch.long))
         torch.testing.assert_close(given.max(1).values, probs.max(1).values)
         assert 0 < mean_sum <= 1.0 + 1e-5
+    elif spec.endswith("+log"):  # the attacker's log of two rounded probabilities, the floor elsewhere
+        assert bool(((given > math.log(1e-7) + 1).sum(1) <= 2).all()) and bool((given <= 0).all())
+        torch.testing.assert_close(
+            given.clamp_min(math.log(1e-7) + 1).exp().sum(1),
+            probs.topk(2).values.sum(1).mul(100).round().div(100),
+            atol=0.011,
+            rtol=0,
+        )
     elif spec.endswith("round:2"):
         torch.testing.assert_close(given * 100, (given * 100).round())
         assert bool(((given > 0).sum(1) <= (2 if spec.startswith("topk") else 10)).all())
