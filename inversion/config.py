@@ -81,6 +81,7 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3  # 0 keeps them all
+    keep_snapshots: bool = False  # also keep each checkpoint's snapshot as snapshots/step-<N>.safetensors
     grid_images: int = 16  # test images in the fixed sample grid
     standing_samples: int = 1024  # training images whose logits measure the EMA generator's batch-norm
     # statistics before each snapshot and grid (standing statistics); 0 keeps the live generator's

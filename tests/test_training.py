@@ -413,3 +413,12 @@ def test_the_ema_generator_follows_then_averages_the_live_one(tmp_path, tiny_con
         torch.testing.assert_close(p, expected, rtol=1e-6, atol=1e-7, msg=name)
     live.eval()
     assert not torch.allclose(trainer.ema.model(noise, logits), live(noise, logits))
+
+
+def test_kept_snapshots_give_the_inverter_at_each_checkpoint(run_tiny):
+    code, run_dir = run_tiny("train.keep_snapshots=true")
+    assert code == 0
+    kept = sorted((run_dir / "snapshots").glob("step-*.safetensors"))
+    assert [p.name for p in kept] == ["step-0000002.safetensors", "step-0000004.safetensors"]
+    assert kept[-1].read_bytes() == (run_dir / "snapshot.safetensors").read_bytes()
+    assert Inverter.load(kept[0], device="cpu").meta["step"] == 2

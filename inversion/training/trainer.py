@@ -9,6 +9,7 @@ the main process writes logs, grids, checkpoints and snapshots.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from pathlib import Path
 
@@ -304,7 +305,11 @@ class Trainer:
         save_checkpoint(self.accelerator, self.run_dir, self.state.step, self.cfg.train.keep_checkpoints)
         kill_here("before-snapshot", self.state.step, self.accelerator.process_index)
         if self.accelerator.is_main_process:
-            save_snapshot(self.run_dir, self.inference_generator(), self.snapshot_meta())
+            path = save_snapshot(self.run_dir, self.inference_generator(), self.snapshot_meta())
+            if self.cfg.train.keep_snapshots:  # a copy per checkpoint: identification against training step
+                history = self.run_dir / "snapshots" / f"step-{self.state.step:07d}.safetensors"
+                history.parent.mkdir(exist_ok=True)
+                shutil.copyfile(path, history)
 
     def refresh_snapshot(self) -> None:
         """After a resume: rewrite the snapshot when it is missing, unreadable, or older than the
