@@ -1,10 +1,11 @@
-"""The same test images rebuilt from every output kind of experiments/api_leakage.sh, one picture.
+"""The same test images rebuilt from every output kind of the leakage experiment, one picture.
 
-    python experiments/leakage_grid.py runs/api-leakage --out runs/api-leakage/grid.png
+    python experiments/leakage_grid.py runs/leakage --out runs/leakage/grid.png
 
 Columns: the first image of each class in the test split (10 for Fashion-MNIST). Rows: the test images,
-then the GAN inverter of each output kind, for the standard classifier and then for the robust one, all
-at noise 0. Output kinds without a finished inverter are left out (and named on the console).
+then, for the standard and then the robust classifier, the GAN inverter (seed 0) of each output kind
+that has one (experiments/manifest.py), all at noise 0. Inverters not finished are left out (and named
+on the console).
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from experiments.manifest import CLASSIFIERS, LEAKAGE_GAN_KINDS, slug  # noqa: E402
 from infra.batches import eval_batches  # noqa: E402
 from infra.datasets import load_data, split_labels, spread_over_classes  # noqa: E402
 from inversion import Inverter  # noqa: E402
 from inversion.presentation.images import table_grid  # noqa: E402
 from inversion.snapshot import SNAPSHOT, read_snapshot_meta  # noqa: E402
-
-KINDS = ("logits", "log_softmax", "softmax", "topk:5", "round:2", "topk:1", "label")
 
 
 def finished(run: Path) -> bool:
@@ -41,19 +41,15 @@ def main(argv=None) -> int:
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("root", help="experiments/api_leakage.sh's folder")
+    p.add_argument("root", help="the leakage experiment's folder")
     p.add_argument("--out", required=True, help="the PNG to write")
     args = p.parse_args(argv)
     root = Path(args.root)
-    found = {
-        (cls, kind): root / f"gan-{cls}-{kind.replace(':', '')}"
-        for cls in ("std", "robust")
-        for kind in KINDS
-        if finished(root / f"gan-{cls}-{kind.replace(':', '')}")
-    }
+    folders = {(cls, kind): root / f"gan-{cls}-{slug(kind)}-seed0" for cls in CLASSIFIERS for kind in LEAKAGE_GAN_KINDS}
+    found = {key: path for key, path in folders.items() if finished(path)}
     if not found:
         raise SystemExit(f"no finished inverter under {root}")
-    missing = [f"{c} {k}" for c in ("std", "robust") for k in KINDS if (c, k) not in found]
+    missing = [f"{c} {k}" for (c, k) in folders if (c, k) not in found]
     if missing:
         print("not finished, left out:", ", ".join(missing))
     inverters = {key: Inverter.load(path, device="cpu") for key, path in found.items()}

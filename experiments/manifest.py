@@ -169,6 +169,7 @@ def reference() -> Experiment:
         "the reference experiment on the shipped Fashion-MNIST networks (CPU sizes, three seeds per inverter)",
     )
     for kind in CLASSIFIERS:
+        retrieval(exp, f"floor-{kind}", kind, overrides=("classifier.output=label",))  # the class alone
         retrieval(exp, f"lookup-{kind}", kind)
         retrieval(exp, f"knn10-{kind}", kind, k=10)
         for seed in SEEDS:
@@ -337,6 +338,14 @@ def leakage() -> Experiment:
                     seed,
                     (f"classifier.output={output}",),
                 )
+    exp.add(
+        Step(
+            "grid",
+            ("{py}", "experiments/leakage_grid.py", "{root}", "--out", "{root}/grid.png"),
+            "grid.png",
+            needs=tuple(f"gan-{k}-{slug(o)}-seed0" for o in LEAKAGE_GAN_KINDS for k in CLASSIFIERS),
+        )
+    )
     return exp
 
 

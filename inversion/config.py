@@ -26,6 +26,7 @@ class GeneratorConfig:
     hierarchical: bool = True  # BigGAN's hierarchical latent: a noise chunk joins each block's condition
     cond_hidden: int = 256  # hidden width of the conditional batch norms' MLPs
     attention: int = 0  # resolution of the self-attention block (0: none)
+    logit_input: bool = False  # the logits also feed the input layer (the paper: batch norms only)
 
     LIMITS: ClassVar[dict] = {
         "ch": at_least(1),
@@ -67,6 +68,7 @@ class TrainConfig:
     # term, the L1 pixel error of G(phi(x), noise) against x, and the error of the inverted classifier's
     # stage activations of the two. The paper uses the adversarial term alone (configs/paper_*.yaml).
     adversarial_weight: float = 1.0
+    adversarial_start: int = 0  # steps of the reconstruction terms alone (no D) before the adversarial term
     pixel_loss_weight: float = 0.0
     feature_loss_weight: float = 0.0
     logit_loss_weight: float = 0.0  # ablation: MSE between phi(G(z)) and z (standardised); off in the paper
@@ -97,6 +99,7 @@ class TrainConfig:
         "ema_decay": between(0, 1),
         "ema_start": at_least(0),
         "adversarial_weight": at_least(0),
+        "adversarial_start": at_least(0),
         "pixel_loss_weight": at_least(0),
         "feature_loss_weight": at_least(0),
         "logit_loss_weight": at_least(0),

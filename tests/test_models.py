@@ -72,3 +72,18 @@ def test_conditioning_mlps_are_not_spectrally_normalised():
         for mlp in (norm.gain, norm.bias):
             assert not hasattr(mlp[0], "parametrizations") and not hasattr(mlp[2], "parametrizations")
     assert hasattr(G.blocks[0].conv1, "parametrizations")
+
+
+def test_logit_input_is_the_only_path_of_the_logits_at_initialisation():
+    """The conditional batch norms start as the identity (their MLPs' last layers are zero), so at
+    initialisation G's output does not depend on the logits at all, unless model.g.logit_input feeds them
+    to the input layer too."""
+    torch.manual_seed(0)
+    noise, a, b = torch.randn(4, 16), torch.randn(4, 10), torch.randn(4, 10)
+    plain = Generator(10, 32, 1, ch=4, dim_noise=16, cond_hidden=8).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(plain(noise, a), plain(noise, b))
+    fed = Generator(10, 32, 1, ch=4, dim_noise=16, cond_hidden=8, logit_input=True).eval()
+    with torch.no_grad():
+        assert not torch.allclose(fed(noise, a), fed(noise, b))
+    assert fed.logit_input.in_features == 10 and plain.logit_input is None

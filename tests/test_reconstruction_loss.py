@@ -81,3 +81,16 @@ def test_a_classifier_without_stages_cannot_take_the_feature_loss(run_tiny, caps
     assert code == 2
     err = capsys.readouterr().err
     assert "exposes none" in err and "train.feature_loss_weight=0" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_adversarial_term_starts_after_its_warm_up(tmp_path, tiny_config):
+    overrides = [f"runs_dir={tmp_path}", "name=warm", "train.max_steps=4", "train.log_every=1"]
+    cfg = load_config(Config, tiny_config, [*overrides, "train.pixel_loss_weight=1", "train.adversarial_start=2"])
+    trainer = Trainer(cfg, tmp_path / "warm")
+    before_d = {k: v.clone() for k, v in trainer.D.state_dict().items()}
+    trainer.train_step(0)
+    trainer.train_step(1)  # warm-up: D untouched, no adversarial loss
+    assert all(torch.equal(before_d[k], v) for k, v in trainer.D.state_dict().items())
+    out = trainer.train_step(2)
+    assert float(out["g_loss"]) != 0 and float(out["loss_real"]) > 0
+    assert any(not torch.equal(before_d[k], v) for k, v in trainer.D.state_dict().items() if k.endswith("original"))

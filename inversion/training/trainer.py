@@ -203,7 +203,13 @@ class Trainer:
         acc.backward(loss_real + loss_fake)
         return images, logits, loss_real.detach(), loss_fake.detach(), d_real.detach().mean(), d_fake.detach().mean()
 
-    def _g_step(self, images: torch.Tensor, logits: torch.Tensor):
+    def adversarial_at(self, step: int) -> bool:
+        """Whether the adversarial term (and D's training) is on at this step: its weight is above 0 and
+        the warm-up of train.adversarial_start steps (reconstruction terms only) is over."""
+        t = self.cfg.train
+        return t.adversarial_weight > 0 and step >= t.adversarial_start
+
+    def _g_step(self, images: torch.Tensor, logits: torch.Tensor, adversarial: bool):
         """One generator update on the last real batch: the weighted sum of the adversarial term and the
         paired reconstruction terms (each only when its weight is above 0)."""
         t, acc = self.cfg.train, self.accelerator
@@ -214,7 +220,7 @@ class Trainer:
         zero = torch.zeros((), device=self.device)
         with acc.no_sync(self.D):
             fake = self.G(noise, logits)
-            g_loss = hinge_g_loss(self.D(fake, logits).float()) if t.adversarial_weight > 0 else zero
+            g_loss = hinge_g_loss(self.D(fake, logits).float()) if adversarial else zero
             loss = t.adversarial_weight * g_loss
             recon = {"pixel": zero, "feature": zero}
             if t.pixel_loss_weight > 0:
@@ -244,16 +250,17 @@ class Trainer:
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
         d_finite = torch.ones((), dtype=torch.bool, device=self.device)
-        if t.adversarial_weight > 0:
+        adversarial = self.adversarial_at(step)
+        if adversarial:
             for _ in range(t.num_d_steps):
                 images, logits, loss_real, loss_fake, d_real, d_fake = self._d_step()
                 grad_d = _grad_norm(self.D)  # also the check that every D gradient is finite
                 d_finite = d_finite & torch.isfinite(grad_d)
                 self.opt_d.step()
-        else:  # no adversarial term: D is not trained (an ablation; its numbers read 0)
+        else:  # no adversarial term (yet): D is not trained; its numbers read 0
             images, logits = self._real_batch()
             loss_real = loss_fake = d_real = d_fake = grad_d = torch.zeros((), device=self.device)
-        fake, g_loss, loss_pixel, loss_feature = self._g_step(images, logits)
+        fake, g_loss, loss_pixel, loss_feature = self._g_step(images, logits, adversarial)
         grad_g = _grad_norm(self.G)
         self.opt_g.step()
         self.ema.update(self.accelerator.unwrap_model(self.G), step)
@@ -333,7 +340,6 @@ class Trainer:
         bad_step = torch.full((), NO_BAD_STEP, dtype=torch.long, device=self.device)
         bad_what = torch.zeros((), dtype=torch.long, device=self.device)
         world_batch = t.batch_size * acc.num_processes
-        real_batches = t.num_d_steps if t.adversarial_weight > 0 else 1  # real batches drawn per step
         last_time, last_step = time.perf_counter(), self.state.step
         if self.state.step >= t.max_steps and main:
             print(
@@ -389,7 +395,11 @@ class Trainer:
                     values = torch.stack([out[k].float() for k in names.values()])
                     record = dict(zip(names, acc.reduce(values, reduction="mean").tolist()))
                     record["images_per_s"] = (
-                        (step - last_step) * world_batch * real_batches / max(now - last_time, 1e-9)
+                        # Real batches per step: num_d_steps with the adversarial term on, else one.
+                        (step - last_step)
+                        * world_batch
+                        * (t.num_d_steps if self.adversarial_at(step - 1) else 1)
+                        / max(now - last_time, 1e-9)
                     )
                     last_time, last_step = now, step
                     log.scalars(
