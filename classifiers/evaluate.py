@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
 from accelerate import Accelerator
 
 from infra.cli import Parser, integer, number
@@ -24,7 +23,7 @@ from infra.config import to_dict
 from infra.datasets import DataConfig, load_data
 from infra.devices import mixed_precision
 from infra.errors import UserError, report_user_errors
-from infra.intervals import bootstrap_interval
+from infra.estimate import wilson
 
 from .accuracy import accuracy
 from .attacks import default_threat, pgd_config
@@ -33,9 +32,8 @@ from .checkpoint import load_classifier_checkpoint, update_metadata
 
 
 def binomial_interval(share: float, n: int) -> list[float]:
-    """The 95% bootstrap interval of a share of n test images (a mean of n zeros and ones)."""
-    hits = round(share * n)
-    return bootstrap_interval(torch.cat([torch.ones(hits), torch.zeros(n - hits)]))
+    """Wilson's 95% interval of a share of n test images (stored in the checkpoint's metadata as a list)."""
+    return list(wilson(round(share * n), n).interval)
 
 
 def interval_text(interval: list[float]) -> str:

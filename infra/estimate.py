@@ -119,6 +119,18 @@ def bootstrap_mean(values: torch.Tensor, samples: int = 2000, seed: int = 0) -> 
     return Estimate(float(values.mean()), float(low), float(high), n, "bootstrap")
 
 
+def bootstrap_statistic(statistic, value: float, n: int, samples: int = 1000, seed: int = 0) -> Estimate:
+    """`value` with the percentile-bootstrap interval of `statistic(indices)` (a float from a resample of
+    the n items), for statistics that are not a mean of per-item values, such as R^2."""
+    if n == 0:
+        return Estimate.missing("no items")
+    g = torch.Generator().manual_seed(seed)
+    values = torch.tensor([float(statistic(torch.randint(n, (n,), generator=g))) for _ in range(samples)])
+    tail = (1 - LEVEL) / 2
+    low, high = torch.quantile(values.double(), torch.tensor([tail, 1 - tail], dtype=torch.float64))
+    return Estimate(float(value), float(low), float(high), n, "bootstrap")
+
+
 def wilson(successes: int, n: int) -> Estimate:
     """A proportion with Wilson's score interval (95%)."""
     if n == 0:

@@ -121,7 +121,7 @@ def test_manipulate(tiny, edit):
     out = tiny["run"] / "eval" / f"manipulate-{edit}"
     res = _results(out)
     assert len(res["paths"]) == 3 and len(res["levels"]) >= 5 and res["images"] == 20
-    assert all(s["judge_keeps_source_ci"][0] <= s["judge_keeps_source"] for s in res["summary"])
+    assert all(s["judge_keeps_source"].low <= s["judge_keeps_source"].value for s in res["summary"])
     assert "on 20 test images" in (out / "manipulate.md").read_text()
     assert all(len(p["levels"]) == len(res["levels"]) for p in res["paths"])
     assert (out / "grid.png").is_file() and (out / "confidence.png").is_file()
@@ -152,7 +152,7 @@ def test_invariance(tiny):
     out = tiny["run"] / "eval" / "invariance"
     table = _results(out)["transforms"]
     assert set(table) == {"hflip", "shift", "rotation", "brightness", "contrast", "blur", "noise"}
-    assert all(r["kept_ci"][0] <= r["kept"] <= r["kept_ci"][1] for r in table.values())
+    assert all(r["kept"].low <= r["kept"].value <= r["kept"].high for r in table.values())
     assert (out / "examples.png").is_file() and "random pairing" in (out / "invariance.md").read_text()
 
 
@@ -177,11 +177,12 @@ def test_invariance_known_answers_and_nulls():
     kept = measure(["hflip", "brightness"], data, torch.arange(200), classifier, evaluator, reconstruct, 50, "cpu")
     for t in ("hflip", "brightness"):  # the perfect inverter follows T every time, G(phi(x)) never does
         v = kept["transforms"][t]
-        assert v["follows_transform"] == 1.0 and v["follows_if_ignored"] == 0.0 and v["kept_ci"] == [1.0, 1.0]
+        assert v["follows_transform"].value == 1.0 and v["follows_if_ignored"].value == 0.0
+        assert v["kept"].interval == (1.0, 1.0)
     # Random pairing: another image's T x' is nearer to T x than to x for brightness (the shift moves both
     # the same way) far more often than for a flip of random pixels, where it is a coin toss.
-    assert kept["transforms"]["brightness"]["follows_random_pairing"] > 0.9
-    assert 0.3 < kept["transforms"]["hflip"]["follows_random_pairing"] < 0.7
+    assert kept["transforms"]["brightness"]["follows_random_pairing"].value > 0.9
+    assert 0.3 < kept["transforms"]["hflip"]["follows_random_pairing"].value < 0.7
 
     def centred(x):  # a classifier blind to brightness: the image minus its mean
         return (x - x.mean(dim=(1, 2, 3), keepdim=True)).flatten(1)
@@ -189,7 +190,7 @@ def test_invariance_known_answers_and_nulls():
     blind = measure(["brightness"], data, torch.arange(200), centred, evaluator, reconstruct, 50, "cpu")
     v = blind["transforms"]["brightness"]
     # G(phi(T x)) = G(phi(x)): kept is 0, whatever 'follows T' reads.
-    assert v["follows_transform"] == v["follows_if_ignored"] and v["kept"] == 0.0
+    assert v["follows_transform"].value == v["follows_if_ignored"].value and v["kept"].value == 0.0
 
 
 def test_invariance_transform_is_exact_for_flips():

@@ -242,14 +242,14 @@ def test_lpips_plumbing_with_a_random_backbone_file(tmp_path):
 
 
 def test_bootstrap_interval_known_answers():
-    from infra.intervals import bootstrap_interval
+    from infra.estimate import bootstrap_mean
 
-    assert bootstrap_interval(torch.full((500,), 3.0)) == [3.0, 3.0]  # no spread, no interval
+    assert bootstrap_mean(torch.full((500,), 3.0)).interval == (3.0, 3.0)  # no spread, no interval
     coin = (torch.arange(10000) % 2).float()  # a mean of 0.5 over 10,000 images
-    low, high = bootstrap_interval(coin)
+    low, high = bootstrap_mean(coin).interval
     # The normal approximation's half-width is 1.96 * 0.5 / sqrt(10000) = 0.0098.
     assert low < 0.5 < high and abs((high - low) / 2 - 0.0098) < 0.0015
-    assert bootstrap_interval(coin) == [low, high]  # seeded
+    assert bootstrap_mean(coin).interval == (low, high)  # seeded
 
 
 def test_pixel_measures_leave_out_the_padding():

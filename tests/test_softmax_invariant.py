@@ -21,15 +21,15 @@ def test_the_mean_logit_gain_is_found_when_it_is_there_and_only_then():
     carried = read_outs(*_case(3000, 0, True), *_case(2000, 1, True), samples=200)["brightness"]
     # The mean logit is 5 x brightness + 0.3 + small noise: it predicts brightness almost exactly; the
     # log-softmax, blind to the constant, predicts nothing.
-    assert carried["mean logit"] > 0.99 and carried["log-softmax"] < 0.01
-    assert carried["gain_ci"][0] > 0.95
+    assert carried["mean logit"].value > 0.99 and carried["log-softmax"].value < 0.01
+    assert carried["gain"].low > 0.95
     assert (
-        abs(carried["shuffled mean logit"]) < 0.01
-        and carried["shuffled gain_ci"][0] < 0 < carried["shuffled gain_ci"][1]
+        abs(carried["shuffled mean logit"].value) < 0.01
+        and carried["shuffled gain"].low < 0 < carried["shuffled gain"].high
     )
 
     absent = read_outs(*_case(3000, 0, False), *_case(2000, 1, False), samples=200)["brightness"]
-    assert absent["gain_ci"][0] < 0 < absent["gain_ci"][1] and abs(absent["gain"]) < 0.01
+    assert absent["gain"].low < 0 < absent["gain"].high and abs(absent["gain"].value) < 0.01
 
 
 def test_r_squared_known_values():

@@ -12,7 +12,7 @@ from ..evaluation import invariance
 from ..evaluation.fidelity import inverter_reconstruct
 from ..evaluation.scoring import first_indices, load_evaluator
 from ..presentation.images import table_grid
-from ..presentation.tables import table, with_interval
+from ..presentation.tables import table
 from .base import Command, Output, Result, add_evaluator_argument, open_run, register
 
 
@@ -60,11 +60,11 @@ class Invariance(Command):
     def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
         r = result.numbers
 
-        def share(v: dict, key: str, fmt: str = ".1%") -> str:
-            return with_interval(v[key], v[f"{key}_ci"], fmt)
+        def share(v: dict, key: str, fmt: str = "{:.1%}") -> str:
+            return v[key].cell(fmt)
 
         def verdict(v: dict) -> str:
-            low, high = v["kept_ci"]
+            low, high = v["kept"].interval
             return "keeps T" if low > 0 else ("less than ignoring T" if high < 0 else "no evidence either way")
 
         rows = [
@@ -73,11 +73,11 @@ class Invariance(Command):
                 share(v, "follows_transform"),
                 share(v, "follows_if_ignored"),
                 share(v, "follows_random_pairing"),
-                share(v, "kept", "+.1%"),
+                share(v, "kept", "{:+.1%}"),
                 verdict(v),
-                f"{v['logit_change']:.3f}",
-                f"{v['top1_changed']:.1%}",
-                f"{v['image_change']:.4f}",
+                f"{v['logit_change'].value:.3f}",
+                f"{v['top1_changed'].value:.1%}",
+                f"{v['image_change'].value:.4f}",
             ]
             for t, v in r["transforms"].items()
         ]

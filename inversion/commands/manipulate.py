@@ -14,7 +14,7 @@ from ..evaluation.logit_edits import DEFAULT_LEVELS, EDITS, NOTES, edit_paths, p
 from ..evaluation.scoring import load_evaluator
 from ..presentation import plots
 from ..presentation.images import table_grid
-from ..presentation.tables import table, with_interval
+from ..presentation.tables import table
 from .base import Command, Output, Result, add_evaluator_argument, open_run, register
 
 
@@ -120,22 +120,20 @@ class Manipulate(Command):
             ),
         )
 
-        def share(s: dict, key: str, fmt: str) -> str:
-            return with_interval(s[key], s[f"{key}_ci"], fmt)
-
         rows = [
             [
                 f"{s['level']:g}",
-                share(s, "judge_keeps_source", ".1%"),
-                share(s, "judge_prob_source", ".2f"),
-                f"{s['judge_confidence']:.2f}",
-                f"{s['softmax_keeps_source']:.1%}",
+                s["judge_keeps_source"].cell("{:.1%}"),
+                s["judge_prob_source"].cell("{:.2f}"),
+                f"{s['judge_confidence'].value:.2f}",
+                f"{s['softmax_keeps_source'].value:.1%}",
             ]
             for s in r["summary"]
         ]
         text = (
             f"Edit `{args.edit}` ({NOTES[args.edit]}) on {r['images']} test images; the reconstructions' class is "
-            "judged by the independent evaluator (95% bootstrap intervals over images).\n\n"
+            "judged by the independent evaluator (95% intervals over images: Wilson's for shares, a bootstrap for "
+            "p(source)).\n\n"
             + table(
                 [
                     "level",

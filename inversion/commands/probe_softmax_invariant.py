@@ -7,7 +7,7 @@ import argparse
 from infra.cli import integer
 
 from ..evaluation.scoring import first_indices, load_evaluator
-from ..presentation.tables import table, with_interval
+from ..presentation.tables import table
 from ..probes import softmax_invariant
 from .base import Output, ProbeCommand, Result, device_of, load_checkpoints, register
 
@@ -63,10 +63,10 @@ class SoftmaxInvariant(ProbeCommand):
         r = result.numbers
 
         def cell(v: dict, key: str) -> str:
-            return with_interval(v[key], v[f"{key}_ci"], "+.3f")
+            return v[key].cell("{:+.3f}")
 
         def verdict(v: dict) -> str:
-            low, high = v["gain_ci"]
+            low, high = v["gain"].interval
             return "the mean logit adds" if low > 0 else ("no evidence of a gain" if high >= 0 else "worse")
 
         rows = [

@@ -13,7 +13,7 @@ scored the same way:
 
 phi keeps T when "follows T" exceeds "phi ignores T": `kept` is the per-image difference of the two
 indicators, and its 95% bootstrap interval excluding 0 is the evidence. Every share carries its
-interval (`<key>_ci`). The table also gives the logit change ||phi(T x) - phi(x)|| / ||phi(x)|| and
+interval (an `Estimate`). The table also gives the logit change ||phi(T x) - phi(x)|| / ||phi(x)|| and
 how often phi's top-1 changes. Images are in [-1, 1]; amounts are in [0, 1] pixel units where they
 are intensities.
 """
@@ -26,7 +26,7 @@ import torch
 from torchvision.transforms.v2 import functional as TF
 
 from infra.batches import eval_batches
-from infra.intervals import bootstrap_interval
+from infra.estimate import Estimate, bootstrap_mean
 from infra.progress import progress
 
 from . import metrics
@@ -139,10 +139,8 @@ def measure(
     for t, per_key in values.items():
         out[t] = {}
         for key, chunks in per_key.items():
-            v = torch.cat(chunks)
-            out[t][key] = float(v.mean())
-            if key in WITH_INTERVALS:
-                out[t][f"{key}_ci"] = bootstrap_interval(v)
+            v = torch.cat(chunks).float()
+            out[t][key] = bootstrap_mean(v) if key in WITH_INTERVALS else Estimate(float(v.mean()), n=len(v))
     return {"images": count, "transforms": out}
 
 

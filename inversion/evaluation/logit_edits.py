@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from infra.intervals import bootstrap_interval
+from infra.estimate import Estimate, bootstrap_mean, proportion
 
 EDITS = ("shift", "scale", "noise", "interpolate", "swap-top2")
 DEFAULT_LEVELS = {
@@ -139,22 +139,20 @@ def edit_paths(
 def summarize_paths(paths: list[dict], levels: list[float]) -> list[dict]:
     """Per level: the share of images the judge still puts in the source class, its mean confidence,
     the share whose edited logits still have the source class on top, and the mean p(source class);
-    the first and last with 95% bootstrap intervals over images (`<key>_ci`)."""
+    each an `Estimate`: shares with Wilson's interval, p(source) with a bootstrap interval over images."""
     rows = []
     for j, level in enumerate(levels):
         at = [p["levels"][j] for p in paths]
         keeps = torch.tensor([float(a["judge_class"] == p["source_label"]) for a, p in zip(at, paths)])
         prob = torch.tensor([a["judge_prob_source"] for a in at])
+        softmax_keeps = torch.tensor([float(a["softmax_top1"] == p["source_label"]) for a, p in zip(at, paths)])
         rows.append(
             {
                 "level": level,
-                "judge_keeps_source": float(keeps.mean()),
-                "judge_keeps_source_ci": bootstrap_interval(keeps),
-                "judge_confidence": sum(a["judge_confidence"] for a in at) / len(paths),
-                "softmax_keeps_source": sum(a["softmax_top1"] == p["source_label"] for a, p in zip(at, paths))
-                / len(paths),
-                "judge_prob_source": float(prob.mean()),
-                "judge_prob_source_ci": bootstrap_interval(prob),
+                "judge_keeps_source": proportion(keeps),
+                "judge_confidence": Estimate(sum(a["judge_confidence"] for a in at) / len(paths), n=len(paths)),
+                "softmax_keeps_source": proportion(softmax_keeps),
+                "judge_prob_source": bootstrap_mean(prob),
             }
         )
     return rows

@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 
 from infra.batches import eval_batches
-from infra.intervals import bootstrap_statistic
+from infra.estimate import Estimate, bootstrap_statistic
 
 PREDICTORS = (
     "mean logit",
@@ -74,17 +74,17 @@ def r_squared(y: torch.Tensor, prediction: torch.Tensor, idx: torch.Tensor | Non
     return float(1 - ((y - prediction) ** 2).sum() / ((y - y.mean(0)) ** 2).sum())
 
 
-def r_squared_interval(
+def r_squared_estimate(
     y: torch.Tensor, prediction: torch.Tensor, baseline: torch.Tensor | None = None, samples: int = 1000
-) -> list[float]:
-    """The 95% bootstrap interval (over rows) of R^2 of `prediction`, or of its difference from R^2 of
-    `baseline` on the same resamples (paired)."""
+) -> Estimate:
+    """R^2 of `prediction`, or its gain over R^2 of `baseline`, with the 95% bootstrap interval over rows
+    (paired: both on the same resamples)."""
 
-    def statistic(idx: torch.Tensor) -> float:
+    def statistic(idx: torch.Tensor | None) -> float:
         value = r_squared(y, prediction, idx)
         return value - r_squared(y, baseline, idx) if baseline is not None else value
 
-    return bootstrap_statistic(statistic, len(y), samples=samples)
+    return bootstrap_statistic(statistic, statistic(None), len(y), samples=samples)
 
 
 def read_outs(
@@ -101,16 +101,14 @@ def read_outs(
         y_train = y_train.double().reshape(len(y_train), -1)
         y_test = test_targets[target].double().reshape(len(test_targets[target]), -1)
         predictions = {name: predict(fit(train_x[name], y_train), test_x[name]) for name in PREDICTORS}
-        result = {}
-        for name, prediction in predictions.items():
-            result[name] = r_squared(y_test, prediction)
-            result[f"{name}_ci"] = r_squared_interval(y_test, prediction, samples=samples)
+        result = {
+            name: r_squared_estimate(y_test, prediction, samples=samples) for name, prediction in predictions.items()
+        }
         for gain, base, extra in (
             ("gain", "log-softmax", "log-softmax + mean logit"),
             ("shuffled gain", "log-softmax", "log-softmax + shuffled mean logit"),
         ):
-            result[gain] = result[extra] - result[base]
-            result[f"{gain}_ci"] = r_squared_interval(y_test, predictions[extra], predictions[base], samples)
+            result[gain] = r_squared_estimate(y_test, predictions[extra], predictions[base], samples)
         out[target] = result
     return out
 
