@@ -13,8 +13,10 @@ Experiments (see docs/experiments.md):
   the default inverters, the probes and the report;
 - `diagnosis`: what limits the paper recipe, and what closes the gap (issue 24): short runs, three seeds
   per configuration;
-- `leakage`: what a prediction API leaks, per output kind: the retrieval reference and a ridge
-  regression (no training of a generator), and GAN inverters at three seeds.
+- `leakage`: what a prediction API leaks, per output kind: the retrieval reference (no training of a
+  generator), and GAN inverters at three seeds;
+- `networks`, `networks-gpu`: the classifiers and the evaluator trained from scratch (CPU or GPU size),
+  with their PGD and AutoAttack accuracy.
 
 Commands are argument lists with `{root}` for the experiment's folder and `{py}` for the Python that
 runs them; a step's `output` is its folder under the root.
@@ -349,7 +351,60 @@ def leakage() -> Experiment:
     return exp
 
 
-EXPERIMENTS = {"reference": reference, "diagnosis": diagnosis, "leakage": leakage}
+def networks(profile: str) -> Experiment:
+    """The three networks of the reference experiment, trained: a standard and a PGD-robust classifier of
+    one architecture and an independent evaluator (another architecture and seed), then PGD-20 and
+    AutoAttack on the two inverted ones. `networks` is the CPU size that made checkpoints/fmnist/
+    (`python scripts/ship_checkpoints.py` copies them there); `networks-gpu` the GPU size."""
+    suffix = "cpu" if profile == "cpu" else "resnet18"
+    configs = {
+        "std": f"configs/classifiers/fmnist_{suffix}.yaml",
+        "robust": f"configs/classifiers/fmnist_{suffix}_robust.yaml",
+        "evaluator": f"configs/classifiers/fmnist_{'cpu_' if profile == 'cpu' else ''}evaluator.yaml",
+    }
+    exp = Experiment(f"networks{'' if profile == 'cpu' else '-gpu'}", f"the classifiers and the evaluator ({profile})")
+    for name, config in configs.items():
+        exp.add(
+            Step(
+                name,
+                ("{py}", "-m", "classifiers.train", "--config", config, f"name={name}", "runs_dir={root}"),
+                name,
+            )
+        )
+    for name in ("std", "robust"):
+        exp.add(
+            Step(
+                f"{name}/attacks",
+                (
+                    "{py}",
+                    "-m",
+                    "classifiers.evaluate",
+                    f"{{root}}/{name}/classifier.safetensors",
+                    "--norm",
+                    "linf",
+                    "--eps",
+                    "0.1",
+                    "--steps",
+                    "20",
+                    "--autoattack-steps",
+                    "100",
+                    "--samples",
+                    "1000",
+                ),
+                f"{name}/attacks",
+                needs=(name,),
+            )
+        )
+    return exp
+
+
+EXPERIMENTS = {
+    "reference": reference,
+    "diagnosis": diagnosis,
+    "leakage": leakage,
+    "networks": lambda: networks("cpu"),
+    "networks-gpu": lambda: networks("gpu"),
+}
 
 
 def experiment(name: str) -> Experiment:

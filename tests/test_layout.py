@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("infra", "classifiers", "inversion")
+# Code outside the packages: the experiments, scripts and benchmarks use the library, never the commands.
+SCRIPTS = ("experiments", "scripts", "benchmarks")
 
 # Who may not import whom, by module prefix: the dependency direction of docs/DESIGN.md.
 # infra <- classifiers <- inversion; inside inversion, model <- training <- inverter <- evaluation,
@@ -76,6 +78,10 @@ FORBIDDEN = {
         "inversion.evaluation",
         "inversion.commands",
     ),
+    # Experiments, scripts and benchmarks are built on the library, like any user's code.
+    "experiments": ("inversion.commands",),
+    "scripts": ("inversion.commands",),
+    "benchmarks": ("inversion.commands",),
     # Presentation: shows what it is given, computes nothing of the evaluation's.
     "inversion.presentation": (
         "classifiers",
@@ -92,7 +98,7 @@ FORBIDDEN = {
 
 def _modules() -> dict[str, Path]:
     found = {}
-    for package in PACKAGES:
+    for package in PACKAGES + SCRIPTS:
         for path in (ROOT / package).rglob("*.py"):
             parts = path.relative_to(ROOT).with_suffix("").parts
             found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
@@ -156,6 +162,14 @@ def test_importing_a_lower_package_loads_nothing_above_it(package, absent):
     code = f"import sys, {package}; print(sorted(m for m in sys.modules if m.split('.')[0] == '{absent}'))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_folder_of_code_is_scanned():
+    """Each folder with Python files (but the tests') is a package or a script folder the rules above read."""
+    folders = {p.relative_to(ROOT).parts[0] for p in ROOT.glob("*/**/*.py")} - {"tests", ".venv", "runs", "build"}
+    folders = {f for f in folders if not f.startswith(".") and not f.endswith(".egg-info")}
+    assert folders <= set(PACKAGES + SCRIPTS), folders - set(PACKAGES + SCRIPTS)
+    assert {"experiments.run", "experiments.collect_results", "benchmarks.train_throughput"} <= set(_modules())
 
 
 def test_no_package_hides_imports_behind_a_module_getattr():

@@ -1,0 +1,90 @@
+"""experiments/run.py and the manifest: steps run in the order their needs give, finished steps are skipped
+on the next run, a failure stops only what needs it, and a training step cut off midway resumes."""
+
+import sys
+
+import pytest
+
+from experiments import run as runner
+from experiments.manifest import EXPERIMENTS, Experiment, Step, experiment
+
+
+def _write(path: str, text: str = "x") -> tuple[str, ...]:
+    return (
+        "{py}",
+        "-c",
+        f"import pathlib; p = pathlib.Path('{path}'); p.parent.mkdir(parents=True, exist_ok=True); p.write_text('{text}')",
+    )
+
+
+def _toy() -> Experiment:
+    exp = Experiment("toy", "a test")
+    exp.add(Step("a", _write("{root}/a/out.txt"), "a"))
+    exp.add(
+        Step(
+            "b", ("{py}", "-c", "import pathlib; assert pathlib.Path('{root}/a/out.txt').is_file()"), "b", needs=("a",)
+        )
+    )
+    exp.add(Step("broken", ("{py}", "-c", "raise SystemExit(3)"), "broken"))
+    exp.add(Step("after-broken", _write("{root}/c.txt"), "c.txt", needs=("broken",)))
+    exp.add(Step("independent", _write("{root}/d/out.txt"), "d"))
+    return exp
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    monkeypatch.setitem(EXPERIMENTS, "toy", _toy)
+    return _toy()
+
+
+def test_needs_order_failures_and_skips(toy, tmp_path, capsys):
+    root = tmp_path / "toy"
+    assert runner.main(["toy", str(root), "--jobs", "2", "--python", sys.executable]) == 1
+    done = runner.finished(root)
+    assert set(done) == {"a", "b", "independent"}  # b ran after a; the broken step's dependant did not run
+    err = capsys.readouterr()
+    assert "FAILED broken (exit 3" in err.err and "skipped after-broken: needs broken" in err.out
+    assert not (root / "c.txt").exists() and (root / "logs" / "broken.log").is_file()
+    # A second run skips what finished and tries the rest again.
+    assert runner.main(["toy", str(root), "--python", sys.executable]) == 1
+    assert "3 steps to run" not in capsys.readouterr().out
+    assert runner.finished(root)["a"]["command"].endswith(
+        "a/out.txt'); p.parent.mkdir(parents=True, exist_ok=True); p.write_text('x')"
+    )
+
+
+def test_only_runs_the_chosen_steps_and_their_needs_must_be_done(toy, tmp_path, capsys):
+    root = tmp_path / "toy"
+    assert runner.main(["toy", str(root), "--only", "b", "--python", sys.executable]) == 1
+    assert "skipped b: needs a" in capsys.readouterr().out
+    assert runner.main(["toy", str(root), "--only", "a", "b", "--python", sys.executable]) == 0
+    assert set(runner.finished(root)) == {"a", "b"}
+    with pytest.raises(SystemExit, match="no step of toy matches"):
+        runner.main(["toy", str(root), "--only", "nothing*"])
+
+
+def test_a_cut_off_training_run_resumes_and_other_steps_start_again(tmp_path):
+    exp = experiment("reference")
+    train = exp.step("gan-std-seed0")
+    run_dir = tmp_path / "gan-std-seed0"
+    (run_dir / "checkpoints" / "step-0001000").mkdir(parents=True)
+    assert runner.command_for(train, tmp_path, "python") == ["python", "train.py", "--resume", str(run_dir)]
+    fidelity = exp.step("gan-std-seed0/fidelity")
+    partial = tmp_path / fidelity.output
+    partial.mkdir(parents=True)
+    (partial / "results.json").write_text("{")
+    assert runner.command_for(fidelity, tmp_path, "python")[:3] == ["python", "evaluate.py", "fidelity"]
+    assert not partial.exists() and (run_dir / "checkpoints").is_dir()  # the half-written output only
+
+
+def test_the_manifest_defines_each_name_once_and_every_need():
+    for name in EXPERIMENTS:
+        exp = experiment(name)
+        names = [s.name for s in exp.steps]
+        assert len(names) == len(set(names)), name
+        for step in exp.steps:
+            assert set(step.needs) <= set(names), step.name
+    with pytest.raises(KeyError, match="no step"):
+        experiment("reference").step("gan-std-seed9")
+    with pytest.raises(ValueError, match="not defined before it"):
+        Experiment("x", "").add(Step("late", ("true",), "late", needs=("early",)))
