@@ -13,7 +13,8 @@ def _write(path: str, text: str = "x") -> tuple[str, ...]:
     return (
         "{py}",
         "-c",
-        f"import pathlib; p = pathlib.Path('{path}'); p.parent.mkdir(parents=True, exist_ok=True); p.write_text('{text}')",
+        f"import pathlib; p = pathlib.Path('{path}'); p.parent.mkdir(parents=True, exist_ok=True); "
+        f"p.write_text('{text}')",
     )
 
 
