@@ -1,12 +1,17 @@
-"""Copy the reference experiment's five networks into checkpoints/<data set>/, ready to commit.
+"""Copy the reference experiment's networks into checkpoints/<data set>/, ready to commit.
 
-    python scripts/ship_checkpoints.py runs/reference-cpu --out checkpoints/fmnist
+    python scripts/ship_checkpoints.py runs/reference --out checkpoints/fmnist
+    python scripts/ship_checkpoints.py runs/reference --networks runs/networks   # classifiers trained anew
 
-Takes ROOT/classifiers/{std,robust,evaluator}/classifier.safetensors and the snapshots ROOT/{std,robust}
-(as experiments/fmnist_reference.sh lays them out) and writes
+Takes the classifiers from --networks (the `networks` experiment's folder: {std,robust,evaluator}/
+classifier.safetensors; default: the ones already in --out) and, from the reference experiment's
+folder (experiments/manifest.py's names), the seed-0 inverters of the default recipe
+(gan-{std,robust}-seed0) and of the paper's recipe (paper-{std,robust}-seed0), and writes
 
     classifier-std.safetensors  classifier-robust.safetensors  evaluator.safetensors
-    inverter-std.safetensors    inverter-robust.safetensors    README.md (what each file is, measured)
+    inverter-std.safetensors    inverter-robust.safetensors    (the default recipe)
+    inverter-paper-std.safetensors  inverter-paper-robust.safetensors   (the paper's recipe)
+    README.md (what each file is, measured)
 
 Each file is stored in half precision when that is lossless enough on the first --images test images,
 else in fp32: a classifier must keep every top-1 and move no logit by more than 1% of the logits'
@@ -113,7 +118,7 @@ def readme(out: Path, rows: list[tuple[str, str, dict]]) -> str:
         f"# Shipped networks ({out})",
         "",
         "Written by `python scripts/ship_checkpoints.py` from the reference experiment "
-        "(`experiments/fmnist_reference.sh`; results in `docs/RESULTS.md`). Half precision only where the "
+        "(`python experiments/run.py reference`; results in `docs/RESULTS.md`). Half precision only where the "
         "script measured it to be lossless enough (see its docstring); every tensor is read back as fp32.",
         "",
         "| file | what | measured | precision | size |",
@@ -140,8 +145,9 @@ def main(argv=None) -> int:
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("root", help="the reference experiment's folder (runs/reference-cpu)")
+    p.add_argument("root", help="the reference experiment's folder (runs/reference)")
     p.add_argument("--out", default="checkpoints/fmnist", help="where to write (default checkpoints/fmnist)")
+    p.add_argument("--networks", help="the networks experiment's folder (default: keep the classifiers in --out)")
     p.add_argument("--data-root", default="data", help="where Fashion-MNIST lives (default data)")
     p.add_argument("--images", type=int, default=2000, help="test images for the precision check (default 2000)")
     args = p.parse_args(argv)
@@ -155,14 +161,31 @@ def main(argv=None) -> int:
         ("robust", "classifier-robust.safetensors", "robust classifier (inverted)"),
         ("evaluator", "evaluator.safetensors", "independent evaluator"),
     ):
-        meta = ship_classifier(root / "classifiers" / kind / "classifier.safetensors", out / name, images)
+        if args.networks:
+            meta = ship_classifier(Path(args.networks) / kind / "classifier.safetensors", out / name, images)
+        else:
+            meta = read_metadata(out / name)
         rows.append((name, what, meta))
         print(f"{out / name}: {meta['shipped']['precision']}")
     for kind in ("std", "robust"):
-        name = f"inverter-{kind}.safetensors"
-        meta = ship_inverter(root / kind / "snapshot.safetensors", out / name, f"classifier-{kind}.safetensors", images)
-        rows.append((name, f"inverter of the {'standard' if kind == 'std' else 'robust'} classifier", meta))
-        print(f"{out / name}: {meta['shipped']['precision']}")
+        label = "standard" if kind == "std" else "robust"
+        for run, name, what in (
+            (
+                f"gan-{kind}-seed0",
+                f"inverter-{kind}.safetensors",
+                f"inverter of the {label} classifier (default recipe)",
+            ),
+            (
+                f"paper-{kind}-seed0",
+                f"inverter-paper-{kind}.safetensors",
+                f"inverter of the {label} classifier (the paper's recipe)",
+            ),
+        ):
+            meta = ship_inverter(
+                root / run / "snapshot.safetensors", out / name, f"classifier-{kind}.safetensors", images
+            )
+            rows.append((name, what, meta))
+            print(f"{out / name}: {meta['shipped']['precision']}")
     (out / "README.md").write_text(readme(out, rows))
     print(f"wrote {out / 'README.md'}")
     return 0

@@ -1,8 +1,9 @@
-"""Every command in the README runs as written, in the README's order, in a fresh working folder that
-sees the repository's configs, shipped networks and data: with arguments added that make it take
-seconds (fewer steps, fewer images), with --dry-run where its data set cannot be had here, or not at
-all for the few named below with the reason. A command the README gains that this file does not know
-fails the test, so that the README cannot drift from what runs."""
+"""Every command in the README and the guides in docs/ runs as written, in their order, in a fresh working
+folder that sees the repository's configs, shipped networks and data: with arguments added that make it
+take seconds (fewer steps, fewer images), with --dry-run where its data set cannot be had here, or not
+at all for the few named below with the reason. A command the pages gain that this file does not know
+fails the test, so that they cannot drift from what runs. The README's numbers are the block that
+experiments/collect_results.py writes from docs/results/summary.json, checked here."""
 
 import os
 import re
@@ -20,19 +21,19 @@ from classifiers import train as train_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+# The pages whose commands run here, in this order, in one working folder.
+PAGES = [README, *(ROOT / "docs" / f"{name}.md" for name in ("classifiers", "evaluation", "explorer", "experiments"))]
 
 NOT_RUN = {
     "make demo": ".ci/run runs it after the tests",
     "make test": "it is what runs this test",
-    "bash experiments/fmnist_reference.sh cpu": "two hours of CPU; each of its steps is a command run here",
-    "bash experiments/fmnist_reference.sh gpu": "needs a GPU",
-    "bash experiments/fmnist_reference.sh shipped": "an hour of CPU; each of its steps is a command run here",
-    "bash experiments/second_seed.sh runs/second-seed": "50 minutes of CPU; its commands are run here",
-    "bash experiments/api_leakage.sh runs/api-leakage": "seven hours of CPU; its commands are run here with "
-    "classifier.output set, and tests/test_outputs.py trains tiny runs of each output kind",
-    "python experiments/collect_results.py runs/reference-shipped": "needs the experiment's folder; "
-    "tests/test_results_document.py runs it on a folder it builds",
-    "python scripts/ship_checkpoints.py runs/reference-cpu": "the same; tests/test_shipped_checkpoints.py runs it",
+    "source .venv/bin/activate": "this test runs inside .venv",
+    "python experiments/run.py reference runs/reference --list": "needs the experiment's folder; "
+    "tests/test_experiment_runner.py runs the runner on an experiment it builds",
+    "python experiments/run.py reference runs/reference": "hours of CPU; each of its steps is a command run here",
+    "python experiments/run.py diagnosis runs/diagnosis --only 'paper-*' 'default-*'": "hours of CPU; the same",
+    "python experiments/collect_results.py --reference runs/reference --diagnosis runs/diagnosis --leakage "
+    "runs/leakage": "needs the experiments' folders; tests/test_results_document.py runs it on folders it builds",
     "python -m classifiers.convert robustness:cifar_resnet50 cifar_l2_0_5.pt --out robust_c10.safetensors "
     "--trust-checkpoint": "needs MadryLab's published file; tests/test_robust.py converts one the library builds",
     "python -m classifiers.convert timm:resnet152 --out r152.safetensors": "needs timm's weights from the hub",
@@ -81,6 +82,7 @@ TINY = [  # (start of a README command, what is added to it)
     ),
     ("python evaluate.py ood", ["--limit", "4"]),
     ("python evaluate.py baseline decoder", ["--steps", "3", *TRAIN[1:3]]),
+    ("python evaluate.py baseline retrieval", []),
     (
         "python evaluate.py baseline optimize",
         ["--limit", "8", "--steps", "2", "--candidates", "8", "--no-realism", "--reference-images", "100"],
@@ -120,14 +122,14 @@ MAINS = {
 }
 
 
-def readme_blocks() -> list[tuple[str, str]]:
-    return re.findall(r"```(\w*)\n(.*?)```", README.read_text(), flags=re.DOTALL)
+def readme_blocks(pages=(README,)) -> list[tuple[str, str]]:
+    return [block for page in pages for block in re.findall(r"```(\w*)\n(.*?)```", page.read_text(), flags=re.DOTALL)]
 
 
 def readme_commands() -> list[str]:
-    """Every command of the README's shell blocks, in order, without its trailing comment."""
+    """Every command of the README's and the guides' shell blocks, in order, without its trailing comment."""
     commands = []
-    for language, body in readme_blocks():
+    for language, body in readme_blocks(PAGES):
         if language in ("python", "text"):  # the Python example runs below; a text block is a listing
             continue
         for line in body.replace("\\\n", " ").splitlines():
@@ -193,9 +195,21 @@ def test_the_readme_commands_run(workdir, monkeypatch):
         print(line, flush=True)  # shown with the failure: which command, with what added
         assert _run(line, workdir, monkeypatch) == 0, line
         ran.append(command)
-    assert len(ran) >= 25
+    assert len(ran) >= 35
     assert (workdir / "runs" / "fmnist-std" / "snapshot.safetensors").is_file()
-    assert (workdir / "report" / "index.html").is_file()
+    assert (workdir / "runs" / "report" / "index.html").is_file()
+    assert (workdir / "runs" / "lookup-std" / "snapshot.safetensors").is_file()
+
+
+def test_the_readme_numbers_are_the_results_generators():
+    """The README's answer is the block collect_results writes from the committed summary of the runs."""
+    from experiments.collect_results import answer_block, summary_from_file
+
+    expected = answer_block(summary_from_file(ROOT / "docs" / "results" / "summary.json"))
+    assert expected in README.read_text()
+    # And no other measured number in the README: percentages and timings appear only in that block.
+    rest = README.read_text().replace(expected, "")
+    assert not re.findall(r"\d+(?:\.\d+)?\s?%|\d+(?:\.\d+)? ?(?:ms|min|minutes|seconds|dB)\b", rest)
 
 
 def test_the_readme_python_example_runs(workdir, monkeypatch):

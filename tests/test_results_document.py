@@ -62,7 +62,7 @@ def reference(tmp_path):
 
 def test_the_answer_and_the_verdicts_come_from_seed_means(reference, tmp_path):
     out = tmp_path / "docs" / "RESULTS.md"
-    assert collect_results.main(["--reference", str(reference), "--out", str(out)]) == 0
+    assert collect_results.main(["--reference", str(reference), "--out", str(out), "--readme", ""]) == 0
     text = out.read_text()
     answer = next(line for line in text.splitlines() if line.startswith("In one sentence:"))
     assert "19.0% ± 0.5% (3 runs)" in answer and "1.0% [0.6%, 1.4%]" in answer and "19.5% [19.1%, 19.9%]" in answer
@@ -80,7 +80,7 @@ def test_the_answer_and_the_verdicts_come_from_seed_means(reference, tmp_path):
 
 def test_unfinished_steps_are_named_with_the_command_that_runs_them(reference, tmp_path):
     out = tmp_path / "RESULTS.md"
-    assert collect_results.main(["--reference", str(reference), "--out", str(out)]) == 0
+    assert collect_results.main(["--reference", str(reference), "--out", str(out), "--readme", ""]) == 0
     text = out.read_text()
     assert "Not finished: knn10-std/fidelity" in text
     assert f"`python experiments/run.py reference {reference} --only 'knn10-std/fidelity'" in text
@@ -92,7 +92,7 @@ def test_unfinished_steps_are_named_with_the_command_that_runs_them(reference, t
 
 def test_the_summary_holds_the_numbers_the_readme_quotes(reference, tmp_path):
     out = tmp_path / "docs" / "RESULTS.md"
-    collect_results.main(["--reference", str(reference), "--out", str(out)])
+    collect_results.main(["--reference", str(reference), "--out", str(out), "--readme", ""])
     summary = read_estimates(json.loads((out.parent / "results" / "summary.json").read_text()))
     gan = summary["gan-std"]["id_top1"]
     assert gan.kind == "runs" and gan.values == [0.185, 0.19, 0.195] and gan.spread == pytest.approx(0.005)
@@ -103,3 +103,15 @@ def test_a_step_the_manifest_does_not_define_is_an_error_not_a_missing_number(re
     folder = collect_results.Folder(experiment("reference"), reference)
     with pytest.raises(KeyError, match="no step"):
         folder.fidelity("gan-std-seed7")
+
+
+def test_the_readme_block_is_rewritten_from_the_summary(reference, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\nBefore.\n{collect_results.answer_block({})}\nAfter.\n")
+    out = tmp_path / "docs" / "RESULTS.md"
+    assert collect_results.main(["--reference", str(reference), "--out", str(out), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("# x\n\nBefore.\n") and text.endswith("After.\n")
+    assert "the default inverter picks out its source among 1,000 test images 19.0% ± 0.5% (3 runs)" in text
+    summary = collect_results.summary_from_file(out.parent / "results" / "summary.json")
+    assert collect_results.answer_block(summary) in text

@@ -58,7 +58,7 @@ def test_shipped_networks_load_and_do_what_their_metadata_says():
 
 
 @has_fmnist
-def test_ship_script_writes_five_relocatable_files(tmp_path, tiny_config, monkeypatch):
+def test_ship_script_writes_seven_relocatable_files(tmp_path, tiny_config, monkeypatch):
     import shutil
     import sys
 
@@ -69,7 +69,7 @@ def test_ship_script_writes_five_relocatable_files(tmp_path, tiny_config, monkey
     import ship_checkpoints
 
     data_root = str(ROOT / "data")
-    reference = tmp_path / "reference"
+    networks, reference = tmp_path / "networks", tmp_path / "reference"
     for kind in ("std", "robust", "evaluator"):
         assert (
             train_classifier(
@@ -80,48 +80,56 @@ def test_ship_script_writes_five_relocatable_files(tmp_path, tiny_config, monkey
                     f"data.root={data_root}",
                     "max_steps=2",
                     f"name={kind}",
-                    f"runs_dir={reference / 'classifiers'}",
+                    f"runs_dir={networks}",
                 ]
             )
             == 0
         )
     for kind in ("std", "robust"):
-        assert (
-            train.main(
-                [
-                    "--config",
-                    tiny_config,
-                    "data.name=fashion-mnist",
-                    f"data.root={data_root}",
-                    "classifier.name=project",
-                    "classifier.num_classes=null",
-                    "train.max_steps=2",
-                    f"classifier.checkpoint={reference / 'classifiers' / kind / 'classifier.safetensors'}",
-                    f"runs_dir={reference}",
-                    f"name={kind}",
-                ]
+        for run in (f"gan-{kind}-seed0", f"paper-{kind}-seed0"):
+            assert (
+                train.main(
+                    [
+                        "--config",
+                        tiny_config,
+                        "data.name=fashion-mnist",
+                        f"data.root={data_root}",
+                        "classifier.name=project",
+                        "classifier.num_classes=null",
+                        "train.max_steps=2",
+                        f"classifier.checkpoint={networks / kind / 'classifier.safetensors'}",
+                        f"runs_dir={reference}",
+                        f"name={run}",
+                    ]
+                )
+                == 0
             )
-            == 0
-        )
     out = tmp_path / "shipped"
-    assert ship_checkpoints.main([str(reference), "--out", str(out), "--data-root", data_root, "--images", "64"]) == 0
+    args = [str(reference), "--networks", str(networks), "--out", str(out), "--data-root", data_root, "--images", "64"]
+    assert ship_checkpoints.main(args) == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == [
         "README.md",
         "classifier-robust.safetensors",
         "classifier-std.safetensors",
         "evaluator.safetensors",
+        "inverter-paper-robust.safetensors",
+        "inverter-paper-std.safetensors",
         "inverter-robust.safetensors",
         "inverter-std.safetensors",
     ]
     readme = (out / "README.md").read_text()
     assert all(f"`{name}`" in readme for name in names if name.endswith(".safetensors"))
+    # Shipping again without --networks keeps the classifiers already there.
+    assert ship_checkpoints.main([str(reference), "--out", str(out), "--data-root", data_root, "--images", "64"]) == 0
 
     moved = tmp_path / "elsewhere" / "fmnist"
     shutil.copytree(out, moved)
     shutil.rmtree(reference)  # nothing may point back at the training runs
+    shutil.rmtree(networks)
     monkeypatch.chdir(tmp_path)
-    inverter = Inverter.load(moved / "inverter-std.safetensors", device="cpu")
-    assert inverter.meta["shipped"]["precision"] in ("fp16", "fp32")
-    assert inverter.classifier is not None
-    assert inverter.reconstruct(torch.zeros(2, 1, 32, 32)).dtype == torch.float32
+    for name in ("inverter-std", "inverter-paper-robust"):
+        inverter = Inverter.load(moved / f"{name}.safetensors", device="cpu")
+        assert inverter.meta["shipped"]["precision"] in ("fp16", "fp32")
+        assert inverter.classifier is not None
+        assert inverter.reconstruct(torch.zeros(2, 1, 32, 32)).dtype == torch.float32

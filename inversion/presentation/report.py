@@ -21,6 +21,7 @@ from pathlib import Path
 from infra.optional import require
 
 from ..measures import FIDELITY
+from .tables import INTERVAL_NAMES
 
 # Sections in reading order: the pictures and the main table first, then the probes.
 ORDER = ("grid", "fidelity", "invariance", "manipulate", "adversarial", "ood")
@@ -126,15 +127,6 @@ def _runs_table(run_dirs: list[Path]) -> str:
         '<table class="describe"><thead><tr><th>run</th><th>the classifier whose logits are inverted</th>'
         "<th>the inverter</th><th>its file</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
-
-
-INTERVAL_NAMES = {
-    "bootstrap": "95% percentile bootstrap over images",
-    "wilson": "95% Wilson interval of a share",
-    "bootstrap-sd": "value ± 1.96 bootstrap SD",
-    "runs": "t interval over training runs",
-    "none": "none",
-}
 
 
 def _glossary() -> str:

@@ -57,3 +57,25 @@ def metric_table(values: dict[str, Estimate], keys: list[str]) -> str:
     """A table of the fidelity measures in `keys` that `values` has, shown as the fidelity table shows them."""
     rows = [[MEASURES[k].label, MEASURES[k].arrow, MEASURES[k].cell(values[k])] for k in keys if k in values]
     return table(["metric", "better", "value"], rows)
+
+
+INTERVAL_NAMES = {
+    "bootstrap": "95% percentile bootstrap over images",
+    "wilson": "95% Wilson interval of a share",
+    "bootstrap-sd": "value ± 1.96 bootstrap SD",
+    "runs": "t interval over training runs",
+    "none": "none",
+}
+
+
+def measures_table() -> str:
+    """Every fidelity measure of the registry: label, level, direction, interval, definition (the table
+    docs/evaluation.md holds; `python -m inversion.presentation.tables` prints it)."""
+    rows = [
+        [m.label.strip(), m.level, m.better or "neither", INTERVAL_NAMES[m.interval], m.definition] for m in FIDELITY
+    ]
+    return table(["measure", "level", "better", "interval", "definition"], rows)
+
+
+if __name__ == "__main__":
+    print(measures_table(), end="")
