@@ -218,3 +218,17 @@ def test_the_readme_python_example_runs(workdir, monkeypatch):
     namespace = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["recon"].shape == (8, 1, 32, 32) and namespace["edited"].shape == (8, 1, 32, 32)
+
+
+def test_the_evaluation_guide_holds_the_registry_of_measures():
+    from inversion.presentation.tables import measures_table
+
+    assert measures_table() in (ROOT / "docs" / "evaluation.md").read_text()
+
+
+def test_the_guides_quote_no_measured_number():
+    """Measured numbers live in docs/RESULTS.md (generated) and the README's generated block, not in prose."""
+    pattern = re.compile(r"\d+\.\d+\s?%|\d+(?:\.\d+)? ?(?:ms|dB|it/s|images/s)\b")
+    for name in ("classifiers", "evaluation", "explorer", "experiments", "errors"):
+        text = (ROOT / "docs" / f"{name}.md").read_text()
+        assert not pattern.findall(text), (name, pattern.findall(text))
