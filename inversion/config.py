@@ -56,6 +56,7 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     max_steps: int = 10000  # generator steps (each preceded by num_d_steps discriminator steps)
+    max_minutes: float = 0  # also stop (checkpoint and snapshot written) after this much training time; 0: no limit
     batch_size: int = 64  # per process
     num_d_steps: int = 2
     g_lr: float = 1e-4
@@ -90,6 +91,7 @@ class TrainConfig:
 
     LIMITS: ClassVar[dict] = {
         "max_steps": at_least(1),
+        "max_minutes": at_least(0),
         "batch_size": at_least(1),
         "num_d_steps": at_least(1),
         "g_lr": above(0),

@@ -422,3 +422,11 @@ def test_kept_snapshots_give_the_inverter_at_each_checkpoint(run_tiny):
     assert [p.name for p in kept] == ["step-0000002.safetensors", "step-0000004.safetensors"]
     assert kept[-1].read_bytes() == (run_dir / "snapshot.safetensors").read_bytes()
     assert Inverter.load(kept[0], device="cpu").meta["step"] == 2
+
+
+def test_max_minutes_stops_at_a_log_step_with_a_checkpoint_and_a_snapshot(run_tiny, capsys):
+    code, run_dir = run_tiny("train.max_steps=1000", "train.max_minutes=1e-9", "train.log_every=3")
+    assert code == 0
+    assert "train.max_minutes=1e-09 reached at step 3" in capsys.readouterr().out
+    assert Inverter.load(run_dir, device="cpu").meta["step"] == 3
+    assert max(p.name for p in (run_dir / "checkpoints").glob("step-*")) == "step-0000003"

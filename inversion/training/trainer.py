@@ -333,6 +333,14 @@ class Trainer:
             )
 
     # ------------------------------------------------------------------ the loop
+    def _time_up(self, started: float) -> bool:
+        """Whether train.max_minutes has passed on any process (all of them stop at the same step)."""
+        minutes = self.cfg.train.max_minutes
+        if not minutes:
+            return False
+        up = torch.tensor(float(time.perf_counter() - started >= 60 * minutes), device=self.device)
+        return bool(self.accelerator.reduce(up, reduction="sum") > 0)
+
     def fit(self) -> Path:
         t, acc = self.cfg.train, self.accelerator
         main = acc.is_main_process
@@ -340,7 +348,8 @@ class Trainer:
         bad_step = torch.full((), NO_BAD_STEP, dtype=torch.long, device=self.device)
         bad_what = torch.zeros((), dtype=torch.long, device=self.device)
         world_batch = t.batch_size * acc.num_processes
-        last_time, last_step = time.perf_counter(), self.state.step
+        started = last_time = time.perf_counter()
+        last_step = self.state.step
         if self.state.step >= t.max_steps and main:
             print(
                 f"the run is already at step {self.state.step} >= train.max_steps={t.max_steps}; "
@@ -353,9 +362,10 @@ class Trainer:
                 self.state.step = step = step + 1
                 kill_here("step", step, acc.process_index)
 
-                due_log = step % t.log_every == 0 or step == t.max_steps
-                due_ckpt = step % t.checkpoint_every == 0 or step == t.max_steps
-                due_grid = step % t.sample_every == 0 or step == t.max_steps
+                final = step == t.max_steps or (step % t.log_every == 0 and self._time_up(started))
+                due_log = step % t.log_every == 0 or final
+                due_ckpt = step % t.checkpoint_every == 0 or final
+                due_grid = step % t.sample_every == 0 or final
                 sync = due_log or due_ckpt or due_grid
                 nonfinite = out["nonfinite"]
                 if sync:  # weights are checked here only: with finite gradients they turn non-finite only by overflow
@@ -417,6 +427,13 @@ class Trainer:
                 if due_ckpt:
                     self.checkpoint()
                 log.advance(step)
+                if final and step < t.max_steps:
+                    if main:
+                        print(
+                            f"train.max_minutes={t.max_minutes:g} reached at step {step}; checkpoint and snapshot "
+                            "written"
+                        )
+                    break
         acc.wait_for_everyone()
         return self.run_dir
 
