@@ -52,6 +52,7 @@ MAIN = (
     (EVALUATOR_FID, "FID (evaluator)"),
     ("top1_agreement", "top-1 agreement"),
     ("evaluator_acc_recon", "evaluator accuracy (class)"),
+    ("evaluator_acc_recon_correct", "… where phi is right (class)"),
 )
 TRAINED = {"gan": "GAN, default recipe", "paper": "GAN, paper recipe", "decoder": "pixel-loss decoder"}
 REFERENCES = {"floor": "class floor (label only)", "lookup": "retrieval lookup", "knn10": "mean of 10 nearest"}

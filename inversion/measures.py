@@ -179,6 +179,15 @@ FIDELITY = [
         "the independent evaluator's top-1 on x_hat against the true label",
     ),
     _m(
+        "evaluator_acc_recon_correct",
+        "  on images the classifier gets right",
+        "{:.1%}",
+        "higher",
+        "class",
+        "wilson",
+        "the same, on the test images the inverted classifier classifies correctly (its own errors left out)",
+    ),
+    _m(
         "evaluator_top5_recon",
         "evaluator top-5 on reconstructions",
         "{:.1%}",
@@ -221,7 +230,8 @@ FIDELITY = [
         "higher",
         "distribution",
         "none",
-        "share of reconstructions inside the real images' 5-NN balls (evaluator features; Naeem et al. 2020)",
+        "share of reconstructions inside the real images' 5-NN balls (evaluator features; Naeem et al. 2020); "
+        "the real set (training images) and the reconstructions cut to the same size",
     ),
     _m(
         "recall",
@@ -249,6 +259,19 @@ FIDELITY = [
         "distribution",
         "none",
         "share of real images whose 5-NN ball holds at least one reconstruction",
+    ),
+    *(
+        _m(
+            f"{name}_real",
+            f"  {name}: real test images instead",
+            "{:.3f}",
+            "",
+            "describes",
+            "none",
+            f"the {name} row with the real test images in place of the reconstructions: what a perfect inverter "
+            "would score",
+        )
+        for name in ("precision", "recall", "density", "coverage")
     ),
     _m(
         EVALUATOR_FID,

@@ -103,6 +103,9 @@ def test_fidelity_table(tiny):
     assert f"| {ident.value:.1%} [{ident.low:.1%}, {ident.high:.1%}] |" in (out / "fidelity.md").read_text()
     assert "| instance | ↑ | " + ident.cell("{:.1%}") + " |" in (out / "fidelity.md").read_text()
     assert fid["evaluator_acc_recon"].kind == "wilson" and MEASURES["evaluator_acc_recon"].level == "class"
+    assert fid["evaluator_acc_recon_correct"].n <= 64  # only the images the classifier gets right
+    # PRDC on sets of one size, with the real test images' row beside it.
+    assert fid["recall"].n == fid["recall_real"].n == 64 and fid["precision_real"].value > 0
     assert "| LPIPS (AlexNet) | instance | ↓ | unavailable: no AlexNet weights |" in (out / "fidelity.md").read_text()
     assert "In brackets: 95% intervals over the test images: Wilson" in (out / "fidelity.md").read_text()
 
@@ -175,6 +178,9 @@ def test_invariance_known_answers_and_nulls():
     data = [(torch.randint(0, 150, (1, 8, 8), dtype=torch.uint8), torch.tensor(0)) for _ in range(200)]
     classifier, reconstruct, evaluator = _image_identity()
     kept = measure(["hflip", "brightness"], data, torch.arange(200), classifier, evaluator, reconstruct, 50, "cpu")
+    # The perfect inverter carries the brightening fully (slope 1); hflip changes no measured attribute.
+    assert kept["transforms"]["brightness"]["attribute_carried"].value == pytest.approx(1.0)
+    assert "attribute_carried" not in kept["transforms"]["hflip"]
     for t in ("hflip", "brightness"):  # the perfect inverter follows T every time, G(phi(x)) never does
         v = kept["transforms"][t]
         assert v["follows_transform"].value == 1.0 and v["follows_if_ignored"].value == 0.0
@@ -191,6 +197,7 @@ def test_invariance_known_answers_and_nulls():
     v = blind["transforms"]["brightness"]
     # G(phi(T x)) = G(phi(x)): kept is 0, whatever 'follows T' reads.
     assert v["follows_transform"].value == v["follows_if_ignored"].value and v["kept"].value == 0.0
+    assert v["attribute_carried"].value == pytest.approx(0.0, abs=1e-6)  # blind to brightness: carries none
 
 
 def test_invariance_transform_is_exact_for_flips():

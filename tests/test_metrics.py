@@ -286,3 +286,25 @@ def test_fashion_mnist_knows_its_padding():
 
     assert load_data(DataConfig(name="fashion-mnist")).border == 2
     assert load_data(DataConfig(name="synthetic", synthetic_size=8)).border == 0
+
+
+def test_evaluator_accuracy_where_the_classifier_is_right_leaves_its_errors_out():
+    """Known answer: 4 images, the classifier right on the first 3; the evaluator right on reconstructions
+    1 and 4. Overall 2 of 4; on the classifier's correct images 1 of 3."""
+    from inversion.evaluation.fidelity import Collected, summarize
+
+    labels = torch.tensor([0, 1, 2, 3])
+    collected = Collected(
+        labels=labels,
+        classifier_pred=torch.tensor([0, 1, 2, 0]),
+        values={"mse": torch.zeros(4), "evaluator_acc_recon": torch.tensor([1.0, 0.0, 0.0, 1.0])},
+        f_source=torch.eye(4),
+        f_recon=torch.eye(4),
+        originals=torch.zeros(4, 1, 4, 4, dtype=torch.uint8),
+        recons=torch.zeros(4, 1, 4, 4, dtype=torch.uint8),
+    )
+    out = summarize(collected, candidates=4, realism=False)
+    assert out["evaluator_acc_recon"].value == 0.5 and out["evaluator_acc_recon"].n == 4
+    assert (
+        out["evaluator_acc_recon_correct"].value == pytest.approx(1 / 3) and out["evaluator_acc_recon_correct"].n == 3
+    )

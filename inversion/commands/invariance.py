@@ -78,6 +78,7 @@ class Invariance(Command):
                 f"{v['logit_change'].value:.3f}",
                 f"{v['top1_changed'].value:.1%}",
                 f"{v['image_change'].value:.4f}",
+                v["attribute_carried"].cell("{:.2f}") if "attribute_carried" in v else "",
             ]
             for t, v in r["transforms"].items()
         ]
@@ -86,7 +87,12 @@ class Invariance(Command):
             "(evaluator features) to T x than to x. Read it against its nulls, scored the same way: 'if phi ignored "
             "T' uses G(phi(x)), what a classifier invariant to T would give; 'random pairing' uses the "
             "reconstruction of another image's T x'. 'kept' is follows T minus the first null, per image; phi keeps "
-            "T when its interval lies above 0. Shares with 95% bootstrap intervals over images.\n\n"
+            "T when its interval lies above 0: that says phi is not invariant to T, not how much of T the "
+            "reconstruction shows. 'attribute carried' measures that on the image itself for the transforms "
+            "that change one attribute (brightness: mean intensity; contrast: standard deviation; shift: "
+            "horizontal centre of mass): the slope of the reconstruction's change on the input's, over the "
+            "images whose class phi keeps (1: carried fully, 0: ignored). 95% bootstrap intervals over "
+            "images.\n\n"
             + table(
                 [
                     "transform",
@@ -98,6 +104,7 @@ class Invariance(Command):
                     "logit change (relative)",
                     "phi top-1 changed",
                     "pixel MSE of T",
+                    "attribute carried",
                 ],
                 rows,
             )

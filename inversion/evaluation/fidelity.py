@@ -183,6 +183,10 @@ def summarize(
         return out
     for name, v in c.values.items():
         out[name] = estimate(name, v[mask])
+    # The evaluator's accuracy on reconstructions of the images the inverted classifier gets right: the
+    # classifier's own errors, which no inverter can repair, left out (robust classifiers make more).
+    right = mask & (c.classifier_pred == c.labels)
+    out["evaluator_acc_recon_correct"] = proportion(c.values["evaluator_acc_recon"][right].bool())
     out["psnr"] = psnr_of_mean(c.values["mse"][mask])
     if "mse_noise_mean" in c.values:
         out["psnr_noise_mean"] = psnr_of_mean(c.values["mse_noise_mean"][mask])
@@ -199,8 +203,20 @@ def summarize(
     )
     if reference is not None:
         out["knn_distance"] = bootstrap_mean(knn_distances(c.f_recon[mask], c.labels[mask], *reference))
-        prdc = precision_recall_density_coverage(reference[0], c.f_recon[mask])
-        out.update({k: Estimate.missing(v) if isinstance(v, str) else Estimate.exact(v, n=n) for k, v in prdc.items()})
+        # Recall and coverage depend on the ratio of the two set sizes: both sets are cut to the same size,
+        # and the real test images scored the same way against the same real set give the reference row.
+        size = min(n, len(reference[0]))
+        real = reference[0][torch.randperm(len(reference[0]), generator=torch.Generator().manual_seed(1))[:size]]
+        picks = torch.randperm(n, generator=torch.Generator().manual_seed(2))[:size]
+        fake, source = c.f_recon[mask][picks], c.f_source[mask][picks]
+        for suffix, features in (("", fake), ("_real", source)):
+            prdc = precision_recall_density_coverage(real, features)
+            out.update(
+                {
+                    k + suffix: Estimate.missing(v) if isinstance(v, str) else Estimate.exact(v, n=size)
+                    for k, v in prdc.items()
+                }
+            )
     if realism and evaluator_checkpoint is not None:
         out.update(
             fid_kid(

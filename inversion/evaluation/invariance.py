@@ -26,7 +26,7 @@ import torch
 from torchvision.transforms.v2 import functional as TF
 
 from infra.batches import eval_batches
-from infra.estimate import Estimate, bootstrap_mean
+from infra.estimate import Estimate, bootstrap_mean, bootstrap_statistic
 from infra.progress import progress
 
 from . import metrics
@@ -71,6 +71,22 @@ TRANSFORMS = {
 }
 
 
+def _column(x: torch.Tensor) -> torch.Tensor:
+    """The horizontal centre of mass, in pixels (intensity above the image's minimum as the mass)."""
+    mass = (x - x.amin(dim=(1, 2, 3), keepdim=True)).sum(dim=(1, 2))  # (N, W)
+    columns = torch.arange(x.shape[-1], device=x.device, dtype=x.dtype)
+    return (mass * columns).sum(1) / mass.sum(1).clamp(min=1e-8)
+
+
+# The attribute each of these transforms changes, measured on the image itself: how much of the change
+# the reconstruction carries says more than whether it is "nearer" to T x.
+ATTRIBUTES = {
+    "brightness": lambda x: x.mean(dim=(1, 2, 3)),
+    "contrast": lambda x: x.flatten(1).std(1),
+    "shift": _column,
+}
+
+
 def derangement(n: int, generator: torch.Generator) -> torch.Tensor:
     """A random permutation with no fixed point (n >= 2): image i is paired with another image."""
     order = torch.randperm(n, generator=generator)
@@ -89,24 +105,32 @@ def untransformed(x: torch.Tensor, classifier, evaluator, reconstruct) -> dict[s
     """What every transform of a batch compares with: phi(x), and the evaluator features of x and of
     G(phi(x)) (the "phi ignores T" null)."""
     z = classifier(x).float()
-    return {
-        "z": z,
-        "f_x": evaluator.features(x).float(),
-        "f_r0": evaluator.features(reconstruct(z, "zero", 0)).float(),
-    }
+    r0 = reconstruct(z, "zero", 0)
+    return {"z": z, "r0": r0, "f_x": evaluator.features(x).float(), "f_r0": evaluator.features(r0).float()}
 
 
 @torch.no_grad()
-def probe(transform, x: torch.Tensor, base: dict, classifier, evaluator, reconstruct, pairing: torch.Tensor) -> dict:
+def probe(
+    transform, x: torch.Tensor, base: dict, classifier, evaluator, reconstruct, pairing: torch.Tensor, attribute=None
+) -> dict:
     """Per-image results for one batch and one transform; `base` is `untransformed(x, ...)`, `pairing` (a
-    derangement of the batch) gives the random-pairing null."""
+    derangement of the batch) gives the random-pairing null; `attribute` (ATTRIBUTES) adds the change of
+    that attribute in the input and in the reconstruction."""
     tx = transform(x)
     z, f_x, f_r0 = base["z"], base["f_x"], base["f_r0"]
     tz = classifier(tx).float()
-    f_r = evaluator.features(reconstruct(tz, "zero", 0)).float()
+    r = reconstruct(tz, "zero", 0)
+    f_r = evaluator.features(r).float()
     f_tx = evaluator.features(tx).float()
     follows, ignored = _follows(f_r, f_tx, f_x), _follows(f_r0, f_tx, f_x)
+    changes = {}
+    if attribute is not None:
+        changes = {
+            "attribute_input_change": attribute(tx) - attribute(x),
+            "attribute_recon_change": attribute(r) - attribute(base["r0"]),
+        }
     return {
+        **changes,
         "follows_transform": follows,
         "follows_if_ignored": ignored,
         "follows_random_pairing": _follows(f_r[pairing.to(f_r.device)], f_tx, f_x),
@@ -132,16 +156,40 @@ def measure(
         pairing = derangement(len(x), g)
         base = untransformed(x, classifier, evaluator, reconstruct)
         for t in transforms:
-            for key, value in probe(TRANSFORMS[t], x, base, classifier, evaluator, reconstruct, pairing).items():
+            result = probe(TRANSFORMS[t], x, base, classifier, evaluator, reconstruct, pairing, ATTRIBUTES.get(t))
+            for key, value in result.items():
                 values[t].setdefault(key, []).append(value.cpu())
         count += len(x)
     out = {}
     for t, per_key in values.items():
-        out[t] = {}
-        for key, chunks in per_key.items():
-            v = torch.cat(chunks).float()
-            out[t][key] = bootstrap_mean(v) if key in WITH_INTERVALS else Estimate(float(v.mean()), n=len(v))
+        v = {key: torch.cat(chunks).float() for key, chunks in per_key.items()}
+        out[t] = {
+            key: bootstrap_mean(x) if key in WITH_INTERVALS else Estimate(float(x.mean()), n=len(x))
+            for key, x in v.items()
+            if not key.startswith("attribute_")
+        }
+        if "attribute_input_change" in v:
+            out[t]["attribute_carried"] = carried(
+                v["attribute_input_change"], v["attribute_recon_change"], v["top1_changed"]
+            )
     return {"images": count, "transforms": out}
+
+
+def carried(input_change: torch.Tensor, recon_change: torch.Tensor, top1_changed: torch.Tensor) -> Estimate:
+    """How much of the input's change of an attribute the reconstruction carries: the least-squares slope
+    (through 0) of the reconstruction's change on the input's, over the images whose class phi keeps (a
+    change of class would carry the attribute of another garment), with a bootstrap interval over images.
+    1: the reconstruction follows the attribute fully; 0: it ignores it."""
+    keep = top1_changed == 0
+    a, b = input_change[keep].double(), recon_change[keep].double()
+
+    def slope(idx: torch.Tensor | None) -> float:
+        x, y = (a, b) if idx is None else (a[idx], b[idx])
+        return float((x * y).sum() / (x * x).sum().clamp(min=1e-12))
+
+    if len(a) < 2:
+        return Estimate.missing("fewer than two images keep their class")
+    return bootstrap_statistic(slope, slope(None), len(a), samples=500)
 
 
 @torch.no_grad()
