@@ -1,4 +1,5 @@
-"""Measure a classifier's clean, PGD and AutoAttack robust test accuracy, print them, and store them in its metadata.
+"""Measure a classifier's clean, PGD and AutoAttack robust test accuracy and print them; store them in its
+metadata only when asked (--write-metadata).
 
     python -m classifiers.evaluate runs/classifiers/fmnist_resnet18_robust/classifier.safetensors
     python -m classifiers.evaluate CKPT --norm l2 --eps 0.5 --steps 20 --samples 1000
@@ -7,8 +8,9 @@ The threat model defaults to the one the classifier was trained against (its met
 data set's usual one (`classifiers.attacks.default_threat`: L-inf 0.1 for Fashion-MNIST, L2 0.5 for
 CIFAR). Two attacks within it: PGD (`--steps`, single restart, step 2.5 eps / steps), and AutoAttack's
 APGD-CE then APGD-T (`--autoattack-steps`, `classifiers/autoattack.py`; 0 skips it), which finds
-what a fixed-step PGD misses. Robust accuracies carry a 95% bootstrap interval over test images.
-Results land in the checkpoint's metadata under `evaluation` (the file is rewritten atomically).
+what a fixed-step PGD misses. Robust accuracies carry Wilson's 95% interval. Evaluating never changes
+its input: with --write-metadata the result lands in the checkpoint's metadata under `evaluation` (the
+file rewritten atomically), and an evaluation on more test images already there is kept unless --force.
 """
 
 from __future__ import annotations
@@ -64,7 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=integer(1), default=512, help="images per batch (default 512)")
     p.add_argument("--data", help="data set name (default: the one in the metadata)")
     p.add_argument("--data-root", default="data", help="where the data set lives (default: data)")
-    p.add_argument("--no-store", action="store_true", help="print only; leave the checkpoint unchanged")
+    p.add_argument(
+        "--write-metadata",
+        action="store_true",
+        help="also store the result in the checkpoint's metadata (under 'evaluation'); without it the file is "
+        "never changed",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --write-metadata: replace a stored evaluation on more test images than this one",
+    )
     args = p.parse_args(argv)
 
     def work() -> int:
@@ -115,7 +127,13 @@ def main(argv: list[str] | None = None) -> int:
             ]
         if acc.is_main_process:
             print("\n".join(lines))
-            if not args.no_store:
+            if args.write_metadata:
+                stored = (meta.get("evaluation") or {}).get("attack", {}).get("samples", 0)
+                if stored > n and not args.force:
+                    raise UserError(
+                        f"{args.checkpoint} already holds an evaluation on {stored} test images, more than these {n}; "
+                        f"pass --force to replace it"
+                    )
                 update_metadata(args.checkpoint, {"evaluation": result})
                 print(f"stored under 'evaluation' in {args.checkpoint}")
         return 0

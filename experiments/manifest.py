@@ -423,6 +423,7 @@ def networks(profile: str) -> Experiment:
                     "100",
                     "--samples",
                     "1000",
+                    "--write-metadata",
                 ),
                 f"{name}/attacks",
                 needs=(name,),

@@ -162,29 +162,35 @@ def test_tiny_adversarial_training_lowers_robust_loss(tmp_path):
     assert _robust_loss(trained, x, y, attack) < _robust_loss(untrained, x, y, attack) - 0.1
 
 
-def test_evaluate_stores_clean_and_robust_accuracy(tmp_path, capsys):
+def test_evaluate_stores_clean_and_robust_accuracy_only_when_asked(tmp_path, capsys):
     from classifiers.evaluate import main as evaluate
     from classifiers.train import main as train
 
     out = tmp_path / "c.safetensors"
     assert train(["--config", str(CONFIGS / "tiny.yaml"), f"runs_dir={tmp_path}", f"out={out}", "max_steps=20"]) == 0
-    assert (
-        evaluate(
-            [str(out), "--norm", "l2", "--eps", "0.5", "--steps", "3", "--samples", "16", "--autoattack-steps", "3"]
-        )
-        == 0
-    )
+    attack = ["--norm", "l2", "--eps", "0.5", "--steps", "3", "--autoattack-steps", "3"]
+    before = out.read_bytes()
+    assert evaluate([str(out), *attack, "--samples", "16"]) == 0  # evaluating never changes its input
+    assert out.read_bytes() == before
+    assert evaluate([str(out), *attack, "--samples", "16", "--write-metadata"]) == 0
     printed = capsys.readouterr().out
-    assert "robust accuracy" in printed and "16 test images" in printed
+    assert "robust accuracy" in printed and "16 test images" in printed and "stored under 'evaluation'" in printed
     evaluation = load_classifier_checkpoint(out)[2]["evaluation"]
     assert evaluation["attack"]["norm"] == "l2" and evaluation["attack"]["samples"] == 16
     assert evaluation["robust_accuracy"] <= evaluation["clean_accuracy"]
     assert evaluation["autoattack"]["robust_accuracy"] <= evaluation["robust_accuracy"] + 1 / 16
+    # A smaller evaluation does not replace a larger one without --force.
+    stored = out.read_bytes()
+    assert evaluate([str(out), *attack, "--samples", "8", "--write-metadata"]) == 2
+    assert "already holds an evaluation on 16 test images" in capsys.readouterr().err and out.read_bytes() == stored
     # eps 0: no attack changes an image, so every robust accuracy is the clean one.
-    assert evaluate([str(out), "--eps", "0", "--steps", "2", "--autoattack-steps", "2", "--samples", "16"]) == 0
+    zero = ["--eps", "0", "--steps", "2", "--autoattack-steps", "2", "--samples", "16", "--write-metadata"]
+    assert evaluate([str(out), *zero]) == 0
     evaluation = load_classifier_checkpoint(out)[2]["evaluation"]
     assert evaluation["robust_accuracy"] == evaluation["clean_accuracy"]
     assert evaluation["autoattack"]["robust_accuracy"] == evaluation["clean_accuracy"]
+    assert evaluate([str(out), *attack, "--samples", "8", "--write-metadata", "--force"]) == 0
+    assert load_classifier_checkpoint(out)[2]["evaluation"]["attack"]["samples"] == 8
 
 
 def test_classifier_resume_is_bit_identical(tmp_path):
