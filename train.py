@@ -19,7 +19,7 @@ from infra.cli import Parser
 from infra.errors import report_user_errors
 from infra.runs import add_run_arguments, plan_run
 from inversion.config import Config
-from inversion.training.trainer import train
+from inversion.training.trainer import Interrupted, train
 
 # Settings that fix the networks' shapes or the meaning of their inputs: a resumed run must keep them.
 FROZEN_ON_RESUME = (
@@ -64,8 +64,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(plan.describe(), end="")
             return 0
-        train(plan.config, plan.run_dir, resume=plan.resume)
-        if PartialState().is_main_process:
+        main_process = PartialState().is_main_process
+        resume = f"resume with: accelerate launch train.py --resume {plan.run_dir}"
+        try:
+            train(plan.config, plan.run_dir, resume=plan.resume)
+        except Interrupted as stop:
+            if main_process:
+                print(f"stopped at step {stop.step}, checkpoint and snapshot written; {resume}", file=sys.stderr)
+            return 130
+        except KeyboardInterrupt:
+            if main_process:
+                print(f"stopped at once; the newest complete checkpoint is kept; {resume}", file=sys.stderr)
+            return 130
+        if main_process:
             print(f"done: snapshot {plan.run_dir / 'snapshot.safetensors'}, grids in {plan.run_dir / 'samples'}")
         return 0
 

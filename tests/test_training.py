@@ -430,3 +430,35 @@ def test_max_minutes_stops_at_a_log_step_with_a_checkpoint_and_a_snapshot(run_ti
     assert "train.max_minutes=1e-09 reached at step 3" in capsys.readouterr().out
     assert Inverter.load(run_dir, device="cpu").meta["step"] == 3
     assert max(p.name for p in (run_dir / "checkpoints").glob("step-*")) == "step-0000003"
+
+
+def test_ctrl_c_finishes_the_step_writes_a_checkpoint_and_says_how_to_resume(tmp_path, tiny_config):
+    """SIGINT to a real training process: it stops after its step with a checkpoint and a snapshot, prints
+    one line with the --resume command and exits 130; the run then resumes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    run_dir = tmp_path / "ctrl-c"
+    argv = [sys.executable, str(root / "train.py"), "--config", tiny_config, f"runs_dir={tmp_path}", "name=ctrl-c"]
+    argv += ["train.max_steps=100000", "train.checkpoint_every=100000", "train.sample_every=100000"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (run_dir / "stats.jsonl").is_file() and time.time() < deadline:  # training has started
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    last = [line for line in err.splitlines() if line.strip()][-1]
+    assert last.startswith("stopped at step ") and f"accelerate launch train.py --resume {run_dir}" in last
+    step = int(last.split()[3].rstrip(","))
+    assert (run_dir / "checkpoints" / f"step-{step:07d}").is_dir()
+    assert Inverter.load(run_dir, device="cpu").meta["step"] == step
+    assert "Traceback" not in err
+    import train
+
+    assert train.main(["--resume", str(run_dir), f"train.max_steps={step + 2}"]) == 0

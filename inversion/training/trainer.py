@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import signal
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -73,6 +76,43 @@ def earliest_bad_step(gathered: torch.Tensor) -> tuple[int | None, str]:
     for f in flags[steps == first].tolist():
         bits |= f
     return first, " and ".join(name for bit, name in NONFINITE.items() if bits & bit)
+
+
+class Interrupted(Exception):
+    """A Ctrl-C stopped training after a checkpoint was written at `step`."""
+
+    def __init__(self, step: int):
+        super().__init__(f"interrupted at step {step}")
+        self.step = step
+
+
+class _CtrlC:
+    """A first SIGINT asks training to stop after its current step (with a checkpoint); a second one stops
+    at once (KeyboardInterrupt). Only in the main thread, where Python delivers signals."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print(
+            "\ninterrupted: finishing this step and writing a checkpoint (Ctrl-C again to stop at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
 
 
 class Trainer:
@@ -333,6 +373,16 @@ class Trainer:
             )
 
     # ------------------------------------------------------------------ the loop
+    def _stop_requested(self, ctrl_c: _CtrlC, step: int) -> bool:
+        """Whether a Ctrl-C asks to stop now. One process stops after the step it is in; several agree at
+        the next log step, so that all of them stop at the same one."""
+        if self.accelerator.num_processes == 1:
+            return ctrl_c.requested
+        if step % self.cfg.train.log_every:
+            return False
+        asked = torch.tensor(float(ctrl_c.requested), device=self.device)
+        return bool(self.accelerator.reduce(asked, reduction="sum") > 0)
+
     def _time_up(self, started: float) -> bool:
         """Whether train.max_minutes has passed on any process (all of them stop at the same step)."""
         minutes = self.cfg.train.max_minutes
@@ -355,7 +405,7 @@ class Trainer:
                 f"the run is already at step {self.state.step} >= train.max_steps={t.max_steps}; "
                 f"raise train.max_steps to train further"
             )
-        with RunLog(self.run_dir, self.cfg, t.max_steps, self.state.step, "train", main) as log:
+        with RunLog(self.run_dir, self.cfg, t.max_steps, self.state.step, "train", main) as log, _CtrlC() as ctrl_c:
             while self.state.step < t.max_steps:
                 step = self.state.step
                 out = self.train_step(step)
@@ -363,6 +413,8 @@ class Trainer:
                 kill_here("step", step, acc.process_index)
 
                 final = step == t.max_steps or (step % t.log_every == 0 and self._time_up(started))
+                interrupted = self._stop_requested(ctrl_c, step)
+                final = final or interrupted
                 due_log = step % t.log_every == 0 or final
                 due_ckpt = step % t.checkpoint_every == 0 or final
                 due_grid = step % t.sample_every == 0 or final
@@ -427,6 +479,9 @@ class Trainer:
                 if due_ckpt:
                     self.checkpoint()
                 log.advance(step)
+                if interrupted:
+                    acc.wait_for_everyone()
+                    raise Interrupted(step)
                 if final and step < t.max_steps:
                     if main:
                         print(
