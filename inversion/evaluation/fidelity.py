@@ -37,7 +37,7 @@ import torch
 from infra.batches import eval_batches
 from infra.datasets import to_uint8
 from infra.estimate import Estimate, bootstrap_mean, proportion
-from infra.progress import progress
+from infra.progress import phase, progress
 
 from ..measures import MEASURES
 from . import metrics
@@ -192,7 +192,8 @@ def summarize(
         out["psnr_noise_mean"] = psnr_of_mean(c.values["mse_noise_mean"][mask])
     out.setdefault("lpips", Estimate.missing("unavailable: no AlexNet weights"))
     own = mask.nonzero().flatten()
-    ident = identification(c.f_recon[own], c.f_source, candidates=candidates, own=own)
+    with phase(f"identification among {candidates} candidates ({n} images)"):
+        ident = identification(c.f_recon[own], c.f_source, candidates=candidates, own=own)
     out.update(
         {
             "id_top1": bootstrap_mean(ident["p_top1"]),
@@ -202,31 +203,34 @@ def summarize(
         }
     )
     if reference is not None:
-        out["knn_distance"] = bootstrap_mean(knn_distances(c.f_recon[mask], c.labels[mask], *reference))
-        # Recall and coverage depend on the ratio of the two set sizes: both sets are cut to the same size,
-        # and the real test images scored the same way against the same real set give the reference row.
-        size = min(n, len(reference[0]))
-        real = reference[0][torch.randperm(len(reference[0]), generator=torch.Generator().manual_seed(1))[:size]]
-        picks = torch.randperm(n, generator=torch.Generator().manual_seed(2))[:size]
-        fake, source = c.f_recon[mask][picks], c.f_source[mask][picks]
-        for suffix, features in (("", fake), ("_real", source)):
-            prdc = precision_recall_density_coverage(real, features)
-            out.update(
-                {
-                    k + suffix: Estimate.missing(v) if isinstance(v, str) else Estimate.exact(v, n=size)
-                    for k, v in prdc.items()
-                }
-            )
+        with phase("KNN distance and precision/recall/density/coverage"):
+            out.update(_model_inversion_measures(c, mask, n, reference))
     if realism and evaluator_checkpoint is not None:
-        out.update(
-            fid_kid(
-                c.recons[mask],
-                c.originals[mask],
-                evaluator_checkpoint,
-                evaluator_dims=c.f_source.shape[1],
-                inception_weights=inception_weights,
+        with phase("FID and KID with the evaluator's features (200 bootstrap resamples)"):
+            out.update(
+                fid_kid(
+                    c.recons[mask],
+                    c.originals[mask],
+                    evaluator_checkpoint,
+                    evaluator_dims=c.f_source.shape[1],
+                    inception_weights=inception_weights,
+                )
             )
-        )
+    return out
+
+
+def _model_inversion_measures(c: Collected, mask: torch.Tensor, n: int, reference) -> dict[str, Estimate]:
+    """The KNN distance, and precision/recall/density/coverage of the reconstructions and (the reference
+    row) of the real test images, both against the same real training images."""
+    out = {"knn_distance": bootstrap_mean(knn_distances(c.f_recon[mask], c.labels[mask], *reference))}
+    # Recall and coverage depend on the ratio of the two set sizes: both sets are cut to the same size.
+    size = min(n, len(reference[0]))
+    real = reference[0][torch.randperm(len(reference[0]), generator=torch.Generator().manual_seed(1))[:size]]
+    picks = torch.randperm(n, generator=torch.Generator().manual_seed(2))[:size]
+    fake, source = c.f_recon[mask][picks], c.f_source[mask][picks]
+    for suffix, features in (("", fake), ("_real", source)):
+        for key, value in precision_recall_density_coverage(real, features).items():
+            out[key + suffix] = Estimate.missing(value) if isinstance(value, str) else Estimate.exact(value, n=size)
     return out
 
 
