@@ -64,19 +64,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(plan.describe(), end="")
             return 0
-        main_process = PartialState().is_main_process
+        # PartialState only after the trainer's Accelerator has set up the processes: made first, it would
+        # fix a one-process state before accelerate reads the launcher's settings.
         resume = f"resume with: accelerate launch train.py --resume {plan.run_dir}"
         try:
             train(plan.config, plan.run_dir, resume=plan.resume)
         except Interrupted as stop:
-            if main_process:
+            if PartialState().is_main_process:
                 print(f"stopped at step {stop.step}, checkpoint and snapshot written; {resume}", file=sys.stderr)
             return 130
         except KeyboardInterrupt:
-            if main_process:
+            if PartialState().is_main_process:
                 print(f"stopped at once; the newest complete checkpoint is kept; {resume}", file=sys.stderr)
             return 130
-        if main_process:
+        if PartialState().is_main_process:
             print(f"done: snapshot {plan.run_dir / 'snapshot.safetensors'}, grids in {plan.run_dir / 'samples'}")
         return 0
 
