@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,11 +84,16 @@ def changed_settings(saved: dict, new: dict, frozen: tuple[str, ...]) -> list[st
     return diffs
 
 
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+=-]{0,99}")
+
+
 def check_run_name(name: str) -> str:
-    """A run name is one folder name under the runs folder: no path separator, not `.` or `..`."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+    """A run name is one plain folder name under the runs folder: letters, digits and `._+=-`, at most 100
+    characters (no path separator, no space or newline that a shell command would split or hide)."""
+    if not RUN_NAME.fullmatch(name or ""):
         raise UserError(
-            f"name={name!r} must be a single folder name (no '/', not '..'): the run goes to <runs_dir>/<name>"
+            f"name={name!r} must be a single folder name of letters, digits and . _ + = - (at most 100 "
+            f"characters, starting with a letter or digit): the run goes to <runs_dir>/<name>"
         )
     return name
 
