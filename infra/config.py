@@ -58,6 +58,22 @@ _Yaml12Loader.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """A mapping whose every key appears once: YAML would keep the last of two `train:` sections silently."""
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} appears twice (lines {seen[key] + 1} and {key_node.start_mark.line + 1})"
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Yaml12Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 # Plain integers must still win over the float pattern above.
 for _first in "-+0123456789":
     _resolvers = _Yaml12Loader.yaml_implicit_resolvers[_first]
@@ -154,10 +170,17 @@ def read_yaml(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"config file {path} does not exist")
+    text = path.read_text()
+    if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        raise UserError(f"config file {path} is empty: list the settings that differ from the defaults")
     try:
-        data = parse_yaml(path.read_text()) or {}
+        data = parse_yaml(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise UserError(f"config file {path} is not valid YAML{where}: {err.problem or err.context}") from err
     except yaml.YAMLError as err:
-        raise UserError(f"config file {path} is not valid YAML: {err}") from err
+        raise UserError(f"config file {path} is not valid YAML: {' '.join(str(err).split())}") from err
     if not isinstance(data, dict):
         raise UserError(f"config file {path} must hold a mapping of keys")
     return data

@@ -224,7 +224,17 @@ def _bad_inputs(run: Path, classifier: Path, five: Path, tmp: Path) -> list[tupl
     new = ["--config", TINY, f"runs_dir={tmp}", "name=fresh"]
     resume = ["--resume", str(run)]
     cls_new = ["--config", str(ROOT / "configs/classifiers/tiny.yaml"), f"runs_dir={tmp}", "name=freshcls"]
+    configs = {
+        "twice": "train:\n  max_steps: 3\nmodel:\n  g: {ch: 4}\ntrain:\n  batch_size: 8\n",
+        "empty": "# nothing here\n\n",
+        "malformed": "train:\n  max_steps: [3\n",
+    }
+    for name, text in configs.items():
+        (tmp / f"{name}.yaml").write_text(text)
     return [
+        ("train", ["--config", str(tmp / "twice.yaml")], "the key 'train' appears twice (lines 1 and 5)"),
+        ("train", ["--config", str(tmp / "empty.yaml")], "is empty: list the settings that differ"),
+        ("train", ["--config", str(tmp / "malformed.yaml")], "is not valid YAML at line 3"),
         ("train", [*new, "train.batch_size=-1"], "train.batch_size=-1 is out of range: it must be an integer >= 1"),
         ("train", [*new, "train.batch_size=0"], "train.batch_size=0 is out of range"),
         ("train", [*new, "train.checkpoint_every=0"], "train.checkpoint_every=0 is out of range"),
