@@ -55,11 +55,24 @@ def find_classifier(checkpoint: str, snapshot: Path, meta: dict) -> str:
 
 
 def _tensor(values, what: str) -> torch.Tensor:
+    """A tensor of `values` (a tensor or a numpy array), float64 turned into float32 (numpy's default dtype
+    is not the networks'); non-finite values refused."""
     if isinstance(values, np.ndarray):
-        return torch.from_numpy(values)
+        values = torch.from_numpy(values)
     if not isinstance(values, torch.Tensor):
         raise TypeError(f"{what} must be a torch tensor or a numpy array, got {type(values).__name__}")
+    if values.dtype == torch.float64:
+        values = values.float()
+    if values.is_floating_point() and values.numel() and not bool(torch.isfinite(values).all()):
+        bad = int((~torch.isfinite(values)).sum())
+        raise ValueError(f"{what} hold {bad} NaN or infinite values; every value must be finite")
     return values
+
+
+def _batch_size(batch_size: int) -> int:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return batch_size
 
 
 class Inverter:
@@ -93,12 +106,21 @@ class Inverter:
         it), False loads none (then only `generate` works), or pass a FrozenClassifier to use."""
         device = default_device(device)
         state, meta = load_snapshot(Path(path))
-        cfg = from_dict(Config, meta["config"])
-        if meta.get("kind") == "retrieval":
-            G = RetrievalGenerator.from_state(state, k=meta["retrieval"]["k"])
-        else:
-            G = build_generator(cfg.model, meta["num_classes"], meta["resolution"], meta["channels"])
-            G.load_state_dict(state)
+        try:
+            cfg = from_dict(Config, meta["config"])
+            if meta.get("kind") == "retrieval":
+                G = RetrievalGenerator.from_state(state, k=meta["retrieval"]["k"])
+            else:
+                G = build_generator(cfg.model, meta["num_classes"], meta["resolution"], meta["channels"])
+                G.load_state_dict(state)
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            # A snapshot whose metadata was edited (or whose weights were swapped) no longer describes
+            # its weights: say so in one line rather than with a size-mismatch traceback.
+            reason = " ".join(str(err).split())[:160]
+            raise UserError(
+                f"snapshot {path} is inconsistent: its metadata does not describe its weights ({type(err).__name__}: "
+                f"{reason}); rebuild it from its run's checkpoint with `train.py --resume RUN`"
+            ) from err
         if classifier is True:
             cfg.classifier.checkpoint = find_classifier(cfg.classifier.checkpoint, Path(path), meta)
             classifier = load_classifier(cfg.classifier, meta["channels"], device)
@@ -147,7 +169,7 @@ class Inverter:
             raise UserError("this Inverter was loaded without its classifier; use generate(logits) or load it with one")
         images = _tensor(images, "images")
         self._check_images(images)
-        return torch.cat([self.classifier(b.to(self.device)).float() for b in images.split(batch_size)])
+        return torch.cat([self.classifier(b.to(self.device)).float() for b in images.split(_batch_size(batch_size))])
 
     @torch.no_grad()
     def generate(
@@ -157,8 +179,9 @@ class Inverter:
         model when it has one (see `logits`). noise: None/'zero' (default, the
         deterministic reconstruction), 'random' (drawn with `seed`), or an (N, dim_noise) tensor."""
         logits = _tensor(logits, "logits")
-        if logits.ndim != 2 or logits.shape[1] != self.num_classes:
-            raise ValueError(f"logits must have shape (N, {self.num_classes}), got {tuple(logits.shape)}")
+        if logits.ndim != 2 or logits.shape[1] != self.num_classes or logits.shape[0] == 0:
+            raise ValueError(f"logits must have shape (N, {self.num_classes}) with N >= 1, got {tuple(logits.shape)}")
+        batch_size = _batch_size(batch_size)
         noise = self._noise(logits.shape[0], noise, seed)
         out = [
             self.generator(n, z.to(self.device).float())
@@ -185,8 +208,16 @@ class Inverter:
                     else ""
                 )
             )
+        if len(images) == 0:
+            raise ValueError("images is an empty batch: pass at least one image")
         if images.dtype == torch.uint8:
             raise ValueError("images must be float in [-1, 1], not uint8 (use infra.datasets.to_model_range)")
+        low, high = float(images.min()), float(images.max())
+        if low < -1.01 or high > 1.01:
+            raise ValueError(
+                f"images must be in [-1, 1], got values from {low:g} to {high:g} (for 0..255 images use "
+                f"infra.datasets.to_model_range)"
+            )
         if len(images) and float(images.min()) >= 0 and float(images.max()) > 0:
             warnings.warn(
                 "the images have no negative value: they look like [0, 1], but the inverter takes [-1, 1] "

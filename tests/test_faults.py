@@ -361,3 +361,55 @@ def test_bad_input_is_one_line_and_changes_nothing(finished_run, tmp_path, capsy
         assert err.count("\n") == 1 and "Traceback" not in err, (entry, argv, err)
         assert expected in err, (entry, argv, err)
     assert _hashes(finished_run) == before
+
+
+def _tampered(run: Path, tmp: Path, change) -> Path:
+    """A copy of the run's snapshot with its metadata changed by `change(meta)`."""
+    import json as _json
+
+    from safetensors.torch import load_file, save_file
+
+    from inversion.snapshot import SNAPSHOT_FORMAT, read_snapshot_meta
+
+    meta = read_snapshot_meta(run)
+    change(meta)
+    path = tmp / f"tampered-{len(list(tmp.glob('tampered-*')))}.safetensors"
+    save_file(
+        load_file(str(run / "snapshot.safetensors")), str(path), {"format": SNAPSHOT_FORMAT, "meta": _json.dumps(meta)}
+    )
+    return path
+
+
+def test_the_python_api_refuses_bad_input_with_a_value_error_that_says_what_was_given(finished_run, tmp_path):
+    import numpy as np
+
+    from infra.errors import UserError
+    from inversion import Inverter
+
+    inverter = Inverter.load(finished_run, device="cpu")
+    good = np.random.default_rng(0).uniform(-1, 1, (2, 3, 32, 32))  # numpy's default: float64
+    assert inverter.reconstruct(good).dtype == torch.float32  # converted, not refused
+    logits = inverter.logits(good)
+    cases = [
+        (lambda: inverter.generate(torch.full((2, 10), float("nan"))), "NaN or infinite"),
+        (lambda: inverter.generate(torch.tensor([[float("inf")] * 10])), "NaN or infinite"),
+        (lambda: inverter.reconstruct(np.full((1, 3, 32, 32), np.nan)), "NaN or infinite"),
+        (lambda: inverter.reconstruct(good * 255), "must be in [-1, 1], got values from"),
+        (lambda: inverter.reconstruct(torch.zeros(0, 3, 32, 32)), "empty batch"),
+        (lambda: inverter.generate(torch.zeros(0, 10)), "with N >= 1"),
+        (lambda: inverter.generate(logits, batch_size=0), "batch_size must be a positive integer"),
+        (lambda: inverter.reconstruct(good, batch_size=-1), "batch_size must be a positive integer"),
+        (lambda: inverter.generate(logits[:, :5]), "logits must have shape (N, 10)"),
+        (lambda: inverter.reconstruct(torch.zeros(2, 3, 28, 28)), "pad 2 px on each side"),
+    ]
+    for call, expected in cases:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert expected in str(info.value), (expected, str(info.value))
+    for change in (
+        lambda meta: meta.update(num_classes=7),
+        lambda meta: meta["config"]["model"]["g"].update(ch=16),
+        lambda meta: meta.pop("resolution"),
+    ):
+        with pytest.raises(UserError, match="metadata does not describe its weights"):
+            Inverter.load(_tampered(finished_run, tmp_path, change), device="cpu", classifier=False)
