@@ -7,6 +7,7 @@ facts. Loading it executes no code. It is written atomically (a temporary file r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -21,15 +22,35 @@ SNAPSHOT = "snapshot.safetensors"
 SNAPSHOT_FORMAT = "logit-inversion-snapshot/1"
 
 
+def checksum(state: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of the tensors' names, dtypes, shapes and bytes, in name order: what a snapshot must hold."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
 def save_snapshot(run_dir: Path, generator: torch.nn.Module, meta: dict) -> Path:
+    """Write the snapshot atomically, with the checksum of its tensors; a generator with a non-finite weight
+    or batch-norm statistic is refused (the previous snapshot stays)."""
     path = Path(run_dir) / SNAPSHOT
     # Floating-point tensors as fp32; integer ones (a retrieval reference's uint8 images) as they are.
     state = {
         k: (v.detach().float() if v.is_floating_point() else v.detach()).cpu().contiguous()
         for k, v in generator.state_dict().items()
     }
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise UserError(
+            f"the generator to snapshot at step {meta.get('step')} has non-finite values in {', '.join(bad[:3])}"
+            f"{' and more' if len(bad) > 3 else ''}; the previous snapshot {path} is kept. Check the classifier's "
+            f"logits on the training images (the standing batch-norm statistics are measured on them)"
+        )
     tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata={"format": SNAPSHOT_FORMAT, "meta": json.dumps(meta)})
+    header = {"format": SNAPSHOT_FORMAT, "meta": json.dumps(meta), "sha256": checksum(state)}
+    save_file(state, str(tmp), metadata=header)
     os.replace(tmp, path)
     return path
 
@@ -67,4 +88,12 @@ def load_snapshot(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
         raise UserError(f"snapshot {path} cannot be read ({err}); it may be truncated") from err
+    with safe_open(str(path), framework="pt") as f:
+        expected = (f.metadata() or {}).get("sha256")
+    # Snapshots written before checksums (the shipped ones among them) carry none and load as they are.
+    if expected is not None and checksum(state) != expected:
+        raise UserError(
+            f"snapshot {path} is damaged: its tensors do not match the checksum written with them; rebuild it "
+            f"from its run's newest checkpoint (`train.py --resume RUN` rewrites it) or copy it again"
+        )
     return state, meta

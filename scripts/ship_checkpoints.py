@@ -39,7 +39,7 @@ from classifiers.checkpoint import FORMAT, read_metadata  # noqa: E402
 from infra.batches import eval_batches  # noqa: E402
 from infra.datasets import DataConfig, load_data  # noqa: E402
 from inversion.inverter import Inverter  # noqa: E402
-from inversion.snapshot import SNAPSHOT_FORMAT, load_snapshot  # noqa: E402
+from inversion.snapshot import SNAPSHOT_FORMAT, checksum, load_snapshot  # noqa: E402
 
 LOGIT_TOLERANCE = 0.01  # of the logits' standard deviation
 PIXEL_TOLERANCE = 2 / 255  # in [0, 1] pixel units
@@ -109,7 +109,8 @@ def ship_inverter(src: Path, dst: Path, classifier_file: str, images: torch.Tens
         "max_pixel_error_of_fp16": error,
         "checked_images": len(images),
     }
-    write(dst, half(state) if precision == "fp16" else state, {"format": SNAPSHOT_FORMAT, "meta": json.dumps(meta)})
+    shipped = half(state) if precision == "fp16" else state
+    write(dst, shipped, {"format": SNAPSHOT_FORMAT, "meta": json.dumps(meta), "sha256": checksum(shipped)})
     return meta
 
 

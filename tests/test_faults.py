@@ -134,7 +134,10 @@ def test_a_lost_snapshot_is_rewritten_on_resume(tmp_path, reference):
     assert _train(run).returncode == 0
     (run / "snapshot.safetensors").write_bytes(b"truncated")
     resumed = _train(run, "--resume")
-    assert resumed.returncode == 0 and "rewrote the snapshot at step 4 (it was missing or unreadable)" in resumed.stdout
+    assert (
+        resumed.returncode == 0
+        and "rewrote the snapshot at step 4 (it was missing, unreadable or damaged)" in resumed.stdout
+    )
     assert _same(_weights(run), reference)
 
 
@@ -413,3 +416,35 @@ def test_the_python_api_refuses_bad_input_with_a_value_error_that_says_what_was_
     ):
         with pytest.raises(UserError, match="metadata does not describe its weights"):
             Inverter.load(_tampered(finished_run, tmp_path, change), device="cpu", classifier=False)
+
+
+def test_a_damaged_snapshot_is_named_and_a_resume_rewrites_it(tmp_path, reference):
+    from infra.errors import UserError
+    from inversion import Inverter
+
+    run = tmp_path / "flipped"
+    assert _train(run).returncode == 0
+    path = run / "snapshot.safetensors"
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0x01  # one bit of one weight, in the tensor data at the end of the file
+    path.write_bytes(bytes(data))
+    with pytest.raises(UserError, match="is damaged: its tensors do not match the checksum"):
+        Inverter.load(run, device="cpu")
+    code = evaluate.main(["grid", "--run", str(run), "--n", "2"])
+    assert code == 2
+    resumed = _train(run, "--resume")
+    assert resumed.returncode == 0 and "(it was missing, unreadable or damaged)" in resumed.stdout
+    assert _same(_weights(run), reference)
+
+
+def test_a_generator_with_non_finite_values_never_replaces_a_snapshot(tmp_path):
+    from infra.errors import UserError
+    from inversion.model.generator import Generator
+    from inversion.snapshot import save_snapshot
+
+    G = Generator(10, 32, 1, ch=4, dim_noise=16, cond_hidden=8)
+    first = save_snapshot(tmp_path, G, {"step": 1}).read_bytes()
+    G.out_bn.running_var[0] = float("nan")  # statistics measured on an input that went non-finite
+    with pytest.raises(UserError, match="non-finite values in out_bn.running_var; the previous snapshot"):
+        save_snapshot(tmp_path, G, {"step": 2})
+    assert (tmp_path / "snapshot.safetensors").read_bytes() == first

@@ -33,7 +33,7 @@ from infra.runs import RunLog, ensure_new_run, write_config
 from ..config import Config
 from ..model import build_discriminator, build_generator
 from ..presentation.images import reconstruction_grid, save_image
-from ..snapshot import SNAPSHOT, read_snapshot_meta, save_snapshot
+from ..snapshot import SNAPSHOT, load_snapshot, save_snapshot
 from .ema import EMA
 from .hinge_loss import hinge_d_loss, hinge_g_loss
 from .logit_consistency import logit_consistency_loss
@@ -362,14 +362,14 @@ class Trainer:
         """After a resume: rewrite the snapshot when it is missing, unreadable, or older than the
         checkpoint (a run killed between the two), so that it always matches the newest checkpoint."""
         try:
-            step = read_snapshot_meta(self.run_dir).get("step")
+            step = load_snapshot(self.run_dir)[1].get("step")  # reads every tensor: checks its checksum too
         except UserError:
             step = None
         if step != self.state.step:
             save_snapshot(self.run_dir, self.inference_generator(), self.snapshot_meta())
             print(
                 f"rewrote the snapshot at step {self.state.step} (it was "
-                f"{'missing or unreadable' if step is None else f'at step {step}'})"
+                f"{'missing, unreadable or damaged' if step is None else f'at step {step}'})"
             )
 
     # ------------------------------------------------------------------ the loop
