@@ -120,20 +120,18 @@ def test_a_run_trains_stores_and_evaluates_through_its_output_model(run_tiny, sp
 def test_the_leakage_grid_shows_each_finished_output_kind_and_leaves_out_the_rest(run_tiny, tmp_path, monkeypatch):
     import json
     import shutil
-    import sys
-    from pathlib import Path
 
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
-    import leakage_grid
+    from experiments import leakage_grid
 
-    assert run_tiny("classifier.output=label", name="gan-std-label")[0] == 0
-    assert run_tiny(name="gan-std-logits")[0] == 0
+    # The leakage experiment's names (experiments/manifest.py): gan-<classifier>-<output>-seed0.
+    assert run_tiny("classifier.output=label", name="gan-std-label-seed0")[0] == 0
+    assert run_tiny(name="gan-std-logits-seed0")[0] == 0
     # A run still training: its snapshot is a checkpoint's, from before its last step.
-    shutil.copytree(tmp_path / "gan-std-logits", tmp_path / "gan-std-softmax")
-    path = tmp_path / "gan-std-softmax" / "snapshot.safetensors"
+    shutil.copytree(tmp_path / "gan-std-logits-seed0", tmp_path / "gan-std-softmax-log-seed0")
+    path = tmp_path / "gan-std-softmax-log-seed0" / "snapshot.safetensors"
     with safe_open(str(path), framework="pt") as f:
         header, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     meta = json.loads(header["meta"])
@@ -151,5 +149,5 @@ def test_the_leakage_grid_shows_each_finished_output_kind_and_leaves_out_the_res
 
     monkeypatch.setattr(leakage_grid, "table_grid", table_grid)
     assert leakage_grid.main([str(tmp_path), "--out", str(tmp_path / "grid.png")]) == 0
-    assert drawn["rows"] == ["test image", "logits (std)", "label (std)"]
+    assert drawn["rows"] == ["test image", "logits (std)", "label (std)"]  # the softmax+log run is unfinished
     assert drawn["shape"][0] == 3 and drawn["out"] == tmp_path / "grid.png"

@@ -377,7 +377,7 @@ def test_a_d_step_leaves_g_unchanged_and_a_g_step_leaves_d_unchanged(tmp_path, t
         return {k: p.detach().clone() for k, p in module.named_parameters()}
 
     g_before, d_before = weights(trainer.G), weights(trainer.D)
-    logits, *_ = trainer._d_step()
+    images, logits, *_ = trainer._d_step()
     trainer.opt_d.step()
     assert all(p.grad is None for p in trainer.G.parameters())  # G ran under no_grad
     assert all(torch.equal(g_before[k], p) for k, p in trainer.G.named_parameters())
@@ -385,7 +385,7 @@ def test_a_d_step_leaves_g_unchanged_and_a_g_step_leaves_d_unchanged(tmp_path, t
 
     d_after_d_step = weights(trainer.D)
     d_grads = {k: p.grad.clone() for k, p in trainer.D.named_parameters()}
-    trainer._g_step(logits)
+    trainer._g_step(images, logits, adversarial=True)
     trainer.opt_g.step()
     # D's weights and the gradients its own step left are untouched (its spectral-norm vectors, buffers,
     # do advance: every forward in training mode runs a power iteration, as in BigGAN).
