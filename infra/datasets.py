@@ -10,6 +10,7 @@ Batches are drawn by `infra.batches`.
 from __future__ import annotations
 
 import gzip
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -144,8 +145,22 @@ def _read_idx(path: Path) -> np.ndarray:
     return data.reshape(dims)
 
 
-def _find_fmnist_file(root: Path, name: str) -> Path | None:
-    for folder in (root / "FashionMNIST" / "raw", FMNIST_SYSTEM_DIR):
+DEFAULT_ROOT = "data"
+_said_where: set[Path] = set()
+
+
+def _fmnist_folders(root: str) -> list[Path]:
+    """Where Fashion-MNIST is looked for: under the default root, data/FashionMNIST/raw/ and then the
+    system package's copy; under a root the user named, only there (torchvision's layout, or the flat
+    files), never another copy in its place."""
+    base = Path(root)
+    if root == DEFAULT_ROOT:
+        return [base / "FashionMNIST" / "raw", FMNIST_SYSTEM_DIR]
+    return [base / "FashionMNIST" / "raw", base]
+
+
+def _find_fmnist_file(folders: list[Path], name: str) -> Path | None:
+    for folder in folders:
         for candidate in (folder / name, folder / f"{name}.gz"):
             if candidate.is_file():
                 return candidate
@@ -156,15 +171,22 @@ def _fashion_mnist(cfg: DataConfig) -> ImageData:
     root = Path(cfg.root)
     splits = {}
     for split, (img_name, lbl_name) in FMNIST_FILES.items():
-        img_path, lbl_path = _find_fmnist_file(root, img_name), _find_fmnist_file(root, lbl_name)
+        folders = _fmnist_folders(cfg.root)
+        img_path, lbl_path = _find_fmnist_file(folders, img_name), _find_fmnist_file(folders, lbl_name)
         if img_path is None or lbl_path is None:
             if not cfg.download:
-                raise UserError(_fmnist_missing(root))
+                raise UserError(_fmnist_missing(cfg.root, folders))
             try:
                 torchvision.datasets.FashionMNIST(str(root), train=split == "train", download=True)
             except Exception as err:  # no network, or the mirror is down
                 raise UserError(f"{_fmnist_missing(root)} (torchvision download failed: {err})") from err
-            img_path, lbl_path = _find_fmnist_file(root, img_name), _find_fmnist_file(root, lbl_name)
+            img_path, lbl_path = _find_fmnist_file(folders, img_name), _find_fmnist_file(folders, lbl_name)
+        if img_path.parent == FMNIST_SYSTEM_DIR and img_path.parent not in _said_where:
+            _said_where.add(img_path.parent)
+            print(
+                f"Fashion-MNIST: the system copy in {FMNIST_SYSTEM_DIR} (nothing in {root}/FashionMNIST/raw/)",
+                file=sys.stderr,
+            )
         images = torch.from_numpy(_read_idx(img_path).copy())[:, None]  # N, 1, 28, 28
         # Pad 28 -> 32 with the background value (0), then resize if another resolution is asked for.
         images = _resize_uint8(F.pad(images, (2, 2, 2, 2)), cfg.resolution)
@@ -174,11 +196,18 @@ def _fashion_mnist(cfg: DataConfig) -> ImageData:
     return ImageData(splits["train"], splits["test"], 1, cfg.resolution, list(FMNIST_CLASSES), border)
 
 
-def _fmnist_missing(root: Path) -> str:
+def _fmnist_missing(root: str, folders: list[Path]) -> str:
+    looked = " or ".join(f"{f}/" for f in folders)
+    if root != DEFAULT_ROOT:
+        return (
+            f"data.root={root} holds no Fashion-MNIST (looked in {looked}): point data.root at the folder that "
+            f"holds FashionMNIST/raw/ (or the IDX files themselves), or leave it at its default to use "
+            f"{DEFAULT_ROOT}/ or the system copy"
+        )
     return (
-        f"Fashion-MNIST not found in {root}/FashionMNIST/raw/ or {FMNIST_SYSTEM_DIR}. Install it with "
-        f"`apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or allow data.download=true on a machine "
-        f"with network access, or set data.root to a folder holding FashionMNIST/raw/"
+        f"Fashion-MNIST not found in {looked}. Install it with `apt-get install dataset-fashion-mnist` "
+        f"(Debian/Ubuntu), or allow data.download=true on a machine with network access, or set data.root to a "
+        f"folder holding FashionMNIST/raw/"
     )
 
 

@@ -43,10 +43,20 @@ def test_truncated_idx_file_is_reported(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(not data_module.FMNIST_SYSTEM_DIR.is_dir(), reason="Debian's dataset-fashion-mnist not installed")
-def test_real_fashion_mnist_from_the_system_package(tmp_path):
-    data = load_data(DataConfig(name="fashion-mnist", root=str(tmp_path), download=False))
+def test_real_fashion_mnist_from_the_system_package_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no data/ here: the default root falls back to the system copy, and says so
+    monkeypatch.setattr(data_module, "_said_where", set())
+    data = load_data(DataConfig(name="fashion-mnist", download=False))
     assert len(data.train) == 60000 and len(data.test) == 10000
     assert data.train.images.shape[1:] == (1, 32, 32) and data.train.labels.bincount().tolist() == [6000] * 10
+    assert f"Fashion-MNIST: the system copy in {data_module.FMNIST_SYSTEM_DIR}" in capsys.readouterr().err
+    # A root that names the flat files themselves works too.
+    assert len(load_data(DataConfig(name="fashion-mnist", root=str(data_module.FMNIST_SYSTEM_DIR))).test) == 10000
+
+
+def test_a_data_root_without_the_data_set_is_an_error_not_another_copy(tmp_path):
+    with pytest.raises(data_module.UserError, match=f"data.root={tmp_path} holds no Fashion-MNIST"):
+        load_data(DataConfig(name="fashion-mnist", root=str(tmp_path), download=False))
 
 
 def test_synthetic_data_and_ranges():

@@ -23,7 +23,7 @@ has_fmnist = pytest.mark.skipif(
 
 
 def fmnist_test_images(n: int):
-    root = ROOT / "data" if (ROOT / "data" / "FashionMNIST" / "raw").is_dir() else ROOT / "nowhere"
+    root = ROOT / "data" if (ROOT / "data" / "FashionMNIST" / "raw").is_dir() else data_module.FMNIST_SYSTEM_DIR
     test = load_data(DataConfig(name="fashion-mnist", root=str(root), download=False, num_workers=0)).test
     return next(eval_batches(test, n, torch.device("cpu")))
 

@@ -161,9 +161,13 @@ def test_missing_data_set_says_how_to_get_it(run_tiny, capsys, monkeypatch, tmp_
     import infra.datasets as data_module
 
     monkeypatch.setattr(data_module, "FMNIST_SYSTEM_DIR", tmp_path / "nowhere")
-    code, _ = run_tiny("data.name=fashion-mnist", f"data.root={tmp_path / 'empty'}", "data.download=false")
+    monkeypatch.chdir(tmp_path)  # the default data root, data/, is empty here
+    code, _ = run_tiny("data.name=fashion-mnist", "data.download=false")
     assert code == 2
     assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+    code, _ = run_tiny("data.name=fashion-mnist", f"data.root={tmp_path / 'empty'}", "data.download=false", name="b")
+    assert code == 2
+    assert f"data.root={tmp_path / 'empty'} holds no Fashion-MNIST" in capsys.readouterr().err
 
 
 def test_bad_resolution_is_reported(run_tiny, capsys):
