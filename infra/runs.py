@@ -19,6 +19,8 @@ import argparse
 import json
 import re
 import shutil
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +188,17 @@ class RunLog:
         self._stats.flush()
         if postfix:
             self.bar.set_postfix(**postfix)
+            self.note(f"step {step}: " + ", ".join(f"{k} {v}" for k, v in postfix.items()), console=False)
+
+    def note(self, text: str, console: bool = True) -> None:
+        """A line for the run's log.txt (with the time), and for the console unless `console` is False: the
+        run folder keeps what was said about it."""
+        if not self.main:
+            return
+        with open(self.run_dir / "log.txt", "a") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
+        if console:
+            self.bar.write(text, file=sys.stderr)
 
     def summary(self, step: int, record: dict[str, float]) -> None:
         """Scalars for TensorBoard only (final results), not a line of stats.jsonl."""

@@ -63,7 +63,8 @@ class TrainConfig:
     d_lr: float = 4e-4  # two time-scale update rule: D learns faster than G
     betas: list[float] = field(default_factory=lambda: [0.0, 0.999])
     adam_eps: float = 1e-6
-    ema_decay: float = 0.999
+    ema_decay: float = 0.999  # per step; see ema_half_life_images
+    ema_half_life_images: float = 0  # the EMA's half-life in training images (overrides ema_decay when > 0)
     ema_start: int = 1000  # before this step the EMA copy simply follows G
     # The generator's loss (inversion/training/reconstruction_loss.py): weights of the hinge adversarial
     # term, the L1 pixel error of G(phi(x), noise) against x, and the error of the inverted classifier's
@@ -99,6 +100,7 @@ class TrainConfig:
         "betas": Each(between(0, 1, high_open=True), length=2),
         "adam_eps": above(0),
         "ema_decay": between(0, 1),
+        "ema_half_life_images": at_least(0),
         "ema_start": at_least(0),
         "adversarial_weight": at_least(0),
         "adversarial_start": at_least(0),

@@ -466,3 +466,17 @@ def test_ctrl_c_finishes_the_step_writes_a_checkpoint_and_says_how_to_resume(tmp
     import train
 
     assert train.main(["--resume", str(run_dir), f"train.max_steps={step + 2}"]) == 0
+
+
+def test_a_run_folder_explains_itself(run_tiny):
+    """log.txt keeps what was said (the parameter counts first), stats.jsonl the step time and peak memory,
+    and the EMA can be set as a half-life in training images: 0.5 ** (8 images per step / 64) per step."""
+    code, run_dir = run_tiny("train.ema_half_life_images=64")
+    assert code == 0
+    log = (run_dir / "log.txt").read_text().splitlines()
+    assert "starting step 0 of 4 on 1 x cpu; G " in log[0] and " parameters, D " in log[0]
+    assert "EMA decay 0.917004 per step" in log[0] and any("checkpoint and snapshot written" in line for line in log)
+    last = json.loads((run_dir / "stats.jsonl").read_text().splitlines()[-1])
+    assert last["step_time_s"] > 0 and last["memory/peak_mib"] > 0
+    meta = Inverter.load(run_dir, device="cpu").meta
+    assert meta["parameters"]["G"] > 0 and meta["parameters"]["D"] > 0

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, PartialState
 from accelerate.utils import set_seed
 
 from classifiers import load_classifier
@@ -63,6 +63,27 @@ def _weights_finite(*modules: torch.nn.Module) -> torch.Tensor:
 # What went non-finite at a step, as bit flags (reported by name when training stops).
 NONFINITE = {1: "the loss", 2: "D's gradients", 4: "G's gradients", 8: "the weights"}
 NO_BAD_STEP = 2**62  # larger than any step: the minimum over processes is the earliest bad step
+
+
+def peak_memory_mib(device: torch.device) -> float:
+    """The peak memory of this process so far: on a GPU its allocator's, on a CPU the resident set's."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def parameter_count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def ema_decay(t) -> float:
+    """The EMA's per-step decay: from train.ema_half_life_images when set (the half-life in training images,
+    so that adding processes, which adds images per step, does not change it), else train.ema_decay."""
+    if not t.ema_half_life_images:
+        return t.ema_decay
+    return 0.5 ** (t.batch_size * PartialState().num_processes / t.ema_half_life_images)
 
 
 def earliest_bad_step(gathered: torch.Tensor) -> tuple[int | None, str]:
@@ -168,7 +189,8 @@ class Trainer:
             # Convolution weights in NHWC make cuDNN pick its NHWC kernels (tensor cores need no
             # transposes); the layout follows through spectral norm's weight / sigma.
             G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
-        self.ema = EMA(G, decay=t.ema_decay, start=t.ema_start)
+        self.ema = EMA(G, decay=ema_decay(t), start=t.ema_start)
+        self.parameters = {"G": parameter_count(G), "D": parameter_count(D)}
         fused = switch(t.fused_adam, "fused_adam", cuda)
         opt_g = torch.optim.Adam(G.parameters(), lr=t.g_lr, betas=tuple(t.betas), eps=t.adam_eps, fused=fused)
         opt_d = torch.optim.Adam(D.parameters(), lr=t.d_lr, betas=tuple(t.betas), eps=t.adam_eps, fused=fused)
@@ -344,6 +366,7 @@ class Trainer:
             "num_classes": self.classifier.num_classes,
             "classes": self.data.classes,
             "classifier": info,
+            "parameters": self.parameters,
             # The config keeps the path as the user wrote it; this finds it from another folder too.
             "classifier_checkpoint_absolute": str(Path(checkpoint).resolve()) if checkpoint else None,
         }
@@ -406,6 +429,11 @@ class Trainer:
                 f"raise train.max_steps to train further"
             )
         with RunLog(self.run_dir, self.cfg, t.max_steps, self.state.step, "train", main) as log, _CtrlC() as ctrl_c:
+            log.note(
+                f"{'resuming at' if self.state.step else 'starting'} step {self.state.step} of {t.max_steps} on "
+                f"{acc.num_processes} x {self.device.type}; G {self.parameters['G']:,} parameters, D "
+                f"{self.parameters['D']:,}; EMA decay {self.ema.decay:.6g} per step"
+            )
             while self.state.step < t.max_steps:
                 step = self.state.step
                 out = self.train_step(step)
@@ -463,6 +491,8 @@ class Trainer:
                         * (t.num_d_steps if self.adversarial_at(step - 1) else 1)
                         / max(now - last_time, 1e-9)
                     )
+                    record["step_time_s"] = (now - last_time) / max(step - last_step, 1)
+                    record["memory/peak_mib"] = peak_memory_mib(self.device)
                     last_time, last_step = now, step
                     log.scalars(
                         step,
@@ -478,6 +508,7 @@ class Trainer:
                     self.write_grid(step, log)
                 if due_ckpt:
                     self.checkpoint()
+                    log.note(f"step {step}: checkpoint and snapshot written", console=False)
                 log.advance(step)
                 if interrupted:
                     acc.wait_for_everyone()
