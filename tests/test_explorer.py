@@ -193,3 +193,9 @@ def test_the_page_reacts_to_a_slider_like_pytorch(explorer):
             assert not errors
         finally:
             browser.close()
+
+
+def test_without_npm_or_a_cached_runtime_the_error_says_to_pass_the_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(ort_web.shutil, "which", lambda name: None)
+    with pytest.raises(UserError, match=r"npm is not installed .* --ort-web FILE.tgz"):
+        ort_web.ensure(cache=tmp_path / "empty-cache")

@@ -208,3 +208,16 @@ def test_nothing_refers_to_files_outside_the_repository():
             if other_design.search(line):
                 hits.append(f"{path.relative_to(ROOT)}:{number}: a design document other than docs/DESIGN.md")
     assert not hits, "\n".join(hits)
+
+
+def test_no_package_registry_host_is_named():
+    """Packages come through their clients (pip, apt-get, npm) with the user's own settings; the repository
+    names no registry's host."""
+    hosts = ["registry." + "npmjs.org", "pypi" + ".org", "files." + "pythonhosted.org", "deb." + "debian.org"]
+    hits = [
+        f"{path.relative_to(ROOT)}: {host}"
+        for path in _tracked_text_files()
+        for host in hosts
+        if host in path.read_text(errors="replace")
+    ]
+    assert not hits, "\n".join(hits)

@@ -1,10 +1,11 @@
 """ONNX Runtime Web, the in-browser runtime the explorer page runs the generator with.
 
 The project does not ship ONNX Runtime Web's files (14 MB of WebAssembly). The first `evaluate.py
-explore` takes them from the `onnxruntime-web` npm package at one pinned version: it downloads the
-package's tarball from the npm registry (or reads one the user passes, for machines without
-network), checks it against the registry's published sha512, and keeps the three files the page
-needs in a cache folder. Every later explorer is written offline from that cache.
+explore` takes them from the `onnxruntime-web` npm package at one pinned version: it fetches the
+package's tarball with the npm client (`npm pack`, with the user's own registry settings) or reads one
+the user passes (for machines without network), checks it against the registry's published sha512,
+and keeps the three files the page needs in a cache folder. Every later explorer is written offline
+from that cache.
 
 The page must also open from disk (`file://`), where browsers refuse `fetch` and module scripts. So
 the runtime's classic script is copied as it is, while its WebAssembly glue module and binary are
@@ -19,16 +20,15 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tarfile
-import urllib.error
-import urllib.request
+import tempfile
 from pathlib import Path
 
 from infra.errors import UserError
-from infra.progress import progress
 
 VERSION = "1.30.0"  # the same version as the pinned Python onnxruntime, which checks the export
-TARBALL_URL = f"https://registry.npmjs.org/onnxruntime-web/-/onnxruntime-web-{VERSION}.tgz"
 # The npm registry's integrity field for that tarball (`npm view onnxruntime-web@1.30.0 dist.integrity`).
 INTEGRITY = "sha512-q0y+JrrtukXSzsBWEMccVfqX25LRmosXHF+CaRJmg8pZClzcV7svNc4rKY3jL02Vb7QmRMDs1SigqR4CXAfKYQ=="
 # The WebAssembly build without WebGPU/WebGL: a classic (non-module) script, its glue module, its binary.
@@ -60,25 +60,41 @@ def _check_integrity(data: bytes, source: str) -> None:
     if digest != INTEGRITY:
         raise UserError(
             f"{source} is not onnxruntime-web {VERSION} as the npm registry publishes it (sha512 differs); "
-            f"download {TARBALL_URL} again"
+            f"fetch it again (`npm pack onnxruntime-web@{VERSION}`)"
         )
 
 
 def _download() -> bytes:
-    try:
-        with urllib.request.urlopen(TARBALL_URL, timeout=60) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            buffer = io.BytesIO()
-            with progress(total=total, unit="B", unit_scale=True, desc=f"onnxruntime-web {VERSION}") as bar:
-                while chunk := response.read(1 << 20):
-                    buffer.write(chunk)
-                    bar.update(len(chunk))
-            return buffer.getvalue()
-    except (urllib.error.URLError, TimeoutError, OSError) as err:
+    """The package's tarball through the npm client (`npm pack`), which uses the user's own registry
+    settings; the project names no registry host."""
+    npm = shutil.which("npm")
+    if npm is None:
         raise UserError(
-            f"cannot download ONNX Runtime Web from {TARBALL_URL} ({err}). On a machine without network, fetch "
-            f"that file elsewhere (or run `npm pack onnxruntime-web@{VERSION}`) and pass it with --ort-web FILE.tgz"
-        ) from err
+            f"ONNX Runtime Web {VERSION} is not cached and npm is not installed to fetch it: on a machine with npm "
+            f"run `npm pack onnxruntime-web@{VERSION}` and pass the file with --ort-web FILE.tgz"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"fetching onnxruntime-web {VERSION} with npm pack (once; kept in {cache_dir()})", file=sys.stderr)
+        try:
+            done = subprocess.run(
+                [npm, "pack", f"onnxruntime-web@{VERSION}", "--silent"],
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        except subprocess.TimeoutExpired as err:
+            raise UserError(
+                f"npm pack onnxruntime-web@{VERSION} took more than 10 minutes; pass --ort-web FILE.tgz"
+            ) from err
+        tarballs = list(Path(tmp).glob("onnxruntime-web-*.tgz"))
+        if done.returncode != 0 or not tarballs:
+            reason = " ".join((done.stderr or done.stdout).split())[-300:]
+            raise UserError(
+                f"npm pack onnxruntime-web@{VERSION} failed ({reason}); fetch the package on a machine with network "
+                f"(`npm pack onnxruntime-web@{VERSION}`) and pass it with --ort-web FILE.tgz"
+            )
+        return tarballs[0].read_bytes()
 
 
 def ensure(source: str | Path | None = None, cache: Path | None = None) -> Path:
@@ -96,7 +112,7 @@ def ensure(source: str | Path | None = None, cache: Path | None = None) -> Path:
             raise UserError(f"--ort-web {source}: no such file or folder")
         data, origin = Path(source).read_bytes(), str(source)
     else:
-        data, origin = _download(), TARBALL_URL
+        data, origin = _download(), f"onnxruntime-web {VERSION} from npm pack"
     _check_integrity(data, origin)
     tmp = cache.with_name(cache.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
