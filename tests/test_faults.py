@@ -448,3 +448,40 @@ def test_a_generator_with_non_finite_values_never_replaces_a_snapshot(tmp_path):
     with pytest.raises(UserError, match="non-finite values in out_bn.running_var; the previous snapshot"):
         save_snapshot(tmp_path, G, {"step": 2})
     assert (tmp_path / "snapshot.safetensors").read_bytes() == first
+
+
+def test_a_second_writer_of_a_run_folder_is_refused_and_a_dead_holders_lock_is_taken_over(tmp_path, capsys):
+    import json as _json
+    import os
+    import signal
+    import socket
+    import time
+
+    run = tmp_path / "locked"
+    slow = [sys.executable, str(ROOT / "train.py"), "--config", TINY, f"runs_dir={tmp_path}", "name=locked"]
+    slow += ["train.max_steps=100000", "train.checkpoint_every=2", "train.keep_checkpoints=1"]
+    first = subprocess.Popen(slow, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not list_checkpoints(run) and time.time() < deadline:
+            time.sleep(0.2)
+        capsys.readouterr()
+        assert train.main(["--resume", str(run), "train.max_steps=50"]) == 2
+        err = capsys.readouterr().err
+        assert f"is being written by process {first.pid}" in err and len(err.strip().splitlines()) == 1
+        assert train.main(["--config", TINY, f"runs_dir={tmp_path}", "name=locked"]) == 2  # a new run of that name
+        assert f"process {first.pid}" in capsys.readouterr().err
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    # The holder died without removing its lock: the next writer takes it over.
+    lock = run / ".lock"
+    assert _json.loads(lock.read_text())["pid"] == first.pid
+    assert train.main(["--resume", str(run), f"train.max_steps={int(list_checkpoints(run)[-1].name[5:]) + 2}"]) == 0
+    assert not lock.exists()
+    # An evaluation folder is locked the same way while a command writes it.
+    out = tmp_path / "grid"
+    out.mkdir()
+    (out / ".lock").write_text(_json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "since": 0}))
+    assert evaluate.main(["grid", "--run", str(run), "--n", "2", "--out", str(out)]) == 2
+    assert "the evaluation folder" in capsys.readouterr().err and not (out / "grid.png").exists()

@@ -31,6 +31,7 @@ from infra.datasets import DataConfig, ImageData, load_data
 from infra.devices import default_device
 from infra.errors import UserError
 from infra.estimate import Estimate, to_json
+from infra.lock import FolderLock
 
 from ..evaluation.fidelity import Collected
 from ..evaluation.scoring import (
@@ -119,13 +120,14 @@ class Command:
         return out
 
     def execute(self, args: argparse.Namespace) -> str:
-        result = self.run(args)
         out = Output(self.output_dir(args))
-        text = self.write(result, args, out)
-        about = {"title": self.title(args), "about": self.about, "pictures": out.captions}
-        if self.takes_run:
-            about["inverter"] = describe_run(args.run)
-        write_json(out / "results.json", {"settings": settings(args), **about, **result.numbers})
+        with FolderLock(out.path, "evaluation folder"):  # two commands never write one folder at once
+            result = self.run(args)
+            text = self.write(result, args, out)
+            about = {"title": self.title(args), "about": self.about, "pictures": out.captions}
+            if self.takes_run:
+                about["inverter"] = describe_run(args.run)
+            write_json(out / "results.json", {"settings": settings(args), **about, **result.numbers})
         return text
 
 

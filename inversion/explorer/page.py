@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from infra.errors import UserError
+from infra.lock import LOCK
 
 from . import ort_web
 
@@ -64,11 +65,14 @@ def write_page(
     """Write the explorer into `out` (emptied first); returns the size in bytes of each file written."""
     if images.dtype != torch.uint8:
         raise ValueError("the page's images must be uint8 (N, C, H, W)")
-    if out.exists() and any(out.iterdir()):
+    # Everything but the folder's lock (infra/lock.py: the command writing it holds it) is replaced.
+    entries = [p for p in out.iterdir() if p.name != LOCK] if out.exists() else []
+    if entries:
         if not (out / "data.js").is_file():
             raise UserError(f"{out} is not empty and holds no explorer; choose another --out (it is emptied first)")
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+        for entry in entries:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    out.mkdir(parents=True, exist_ok=True)
     for name in PAGE_FILES:
         shutil.copyfile(STATIC / name, out / name)
     ort_web.write_vendor(ort_files, out / "vendor")

@@ -28,6 +28,7 @@ from infra.datasets import load_data
 from infra.devices import mixed_precision
 from infra.errors import UserError
 from infra.faults import kill_here
+from infra.lock import rank_zero_lock
 from infra.runs import RunLog, ensure_new_run, write_config
 
 from ..config import Config
@@ -525,9 +526,12 @@ class Trainer:
 
 
 def train(cfg: Config, run_dir: Path, resume: bool = False) -> Path:
-    """Train (or, with `resume`, continue) the run in `run_dir`; returns `run_dir`."""
+    """Train (or, with `resume`, continue) the run in `run_dir`, holding its lock; returns `run_dir`."""
     if resume:
         resume_point(run_dir)  # before the data and the classifier load: a damaged checkpoint is one line at once
-    else:
-        ensure_new_run(run_dir, SNAPSHOT)
-    return Trainer(cfg, Path(run_dir), resume=resume).fit()
+    with rank_zero_lock(run_dir):  # a second writer of this folder gets one line naming this process
+        if resume:
+            resume_point(run_dir)  # again, now that no other process can be writing it
+        else:
+            ensure_new_run(run_dir, SNAPSHOT)
+        return Trainer(cfg, Path(run_dir), resume=resume).fit()
