@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         # fix a one-process state before accelerate reads the launcher's settings.
         resume = f"resume with: accelerate launch train.py --resume {plan.run_dir}"
         try:
-            train(plan.config, plan.run_dir, resume=plan.resume)
+            train(plan.config, plan.run_dir, resume=plan.resume, accept_old_marker=plan.accept_old_marker)
         except Interrupted as stop:
             if PartialState().is_main_process:
                 print(f"stopped at step {stop.step}, checkpoint and snapshot written; {resume}", file=sys.stderr)

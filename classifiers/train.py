@@ -33,6 +33,7 @@ from infra.config import to_dict
 from infra.datasets import load_data
 from infra.devices import mixed_precision
 from infra.errors import UserError, report_user_errors
+from infra.lock import rank_zero_lock
 from infra.runs import RunLog, add_run_arguments, ensure_new_run, plan_run, write_config
 
 from .accuracy import Autocast, accuracy
@@ -214,13 +215,19 @@ class ClassifierTrainer:
         return out
 
 
-def train_classifier(cfg: ClassifierTrainConfig, run_dir: Path, resume: bool = False) -> Path:
-    """Train (or, with `resume`, continue) the classifier run in `run_dir`; returns the checkpoint's path."""
+def train_classifier(
+    cfg: ClassifierTrainConfig, run_dir: Path, resume: bool = False, accept_old_marker: bool = False
+) -> Path:
+    """Train (or, with `resume`, continue) the classifier run in `run_dir`, holding its lock; returns the
+    checkpoint's path. `accept_old_marker`: see `infra.checkpoints.resume_point`."""
     if resume:
-        resume_point(run_dir)
-    else:
-        ensure_new_run(run_dir, FINAL_FILE)
-    return ClassifierTrainer(cfg, Path(run_dir), resume=resume).fit()
+        resume_point(run_dir, accept_old_marker)
+    with rank_zero_lock(run_dir):  # a second writer of this folder gets one line naming this process
+        if resume:
+            resume_point(run_dir, accept_old_marker)
+        else:
+            ensure_new_run(run_dir, FINAL_FILE)
+        return ClassifierTrainer(cfg, Path(run_dir), resume=resume).fit()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -254,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(plan.describe(), end="")
             return 0
-        train_classifier(plan.config, plan.run_dir, resume=plan.resume)
+        train_classifier(plan.config, plan.run_dir, resume=plan.resume, accept_old_marker=plan.accept_old_marker)
         return 0
 
     return report_user_errors(work)

@@ -6,10 +6,16 @@ optimisers, every process's RNG states, and whatever the trainer registered: the
 complete, with a `COMPLETE` marker, so a crash mid-write never leaves a half checkpoint that looks
 whole, and never touches the previous one. Only the newest `keep` are kept (0: all).
 
-The marker lists every file of the checkpoint with its size and SHA-256, and a resume verifies
-them all before loading anything: a file that is missing, truncated, zeroed or changed by one byte
-stops the resume with one line that names it and the earlier checkpoint to fall back to (accelerate
-itself would only log a random state it could not load, and go on inexactly).
+The marker lists every file of the checkpoint with its size and SHA-256, its step, and a SHA-256 of
+that content itself, and a resume verifies them all before loading anything: a file that is missing,
+truncated, zeroed or changed by one byte stops the resume with one line that names it and the newest
+earlier checkpoint that verifies (accelerate itself would only log a random state it could not load,
+and go on inexactly). The marker is checked first, so a damaged marker is blamed, not the intact file
+its changed record disagrees with; a marker swapped in from another checkpoint names its own step; a
+step folder without a marker (it is renamed into place only after the marker is written) means the
+marker was deleted, never a silent fall-back to an older checkpoint. A marker of the project's first
+format, which listed no files, cannot be verified: it is accepted only with `--accept-old-marker`,
+which records the files as they are now.
 
 `TrainState` is the step counter and the batch stream's position, registered with accelerate so
 that every checkpoint carries them.
@@ -74,7 +80,7 @@ def save_checkpoint(accelerator, run_dir: Path, step: int, keep: int) -> Path:
     kill_here("checkpoint-write", step, accelerator.process_index)
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        (tmp / MARKER).write_text(json.dumps({"step": step, "files": _manifest(tmp)}, indent=1) + "\n")
+        _write_marker(tmp, step)
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
@@ -100,36 +106,72 @@ def _manifest(folder: Path) -> dict[str, dict]:
     }
 
 
-def _fallback(path: Path) -> str:
-    earlier = [p.name for p in list_checkpoints(path.parent.parent) if p != path]
-    if earlier:
-        return f"delete {path} to resume from {earlier[-1]}"
-    return "no earlier checkpoint exists; start the run again under a new name"
+def _seal(content: dict) -> str:
+    """The marker's own checksum: SHA-256 of its step and file list in a canonical form."""
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def verify_checkpoint(path: Path) -> None:
-    """Every file the marker lists is there, with its size and checksum; else one error naming it."""
-    path = Path(path)
-    if not (path / MARKER).is_file():
-        raise UserError(
-            f"{path} is not a complete checkpoint (no {MARKER} marker); it was interrupted while being written. "
-            f"Delete it to resume from an earlier one"
-        )
+def _write_marker(folder: Path, step: int) -> None:
+    content = {"step": step, "files": _manifest(folder)}
+    (folder / MARKER).write_text(json.dumps({**content, "sha256": _seal(content)}, indent=1) + "\n")
+
+
+def _step_of(path: Path) -> int | None:
+    m = _STEP.match(Path(path).name)
+    return int(m.group(1)) if m else None
+
+
+def _problem(path: Path, accept_old: bool = False) -> str | None:
+    """What is wrong with the checkpoint in `path` (the first thing found), or None when it verifies."""
+    marker = path / MARKER
+    if not marker.is_file():
+        return f"has no {MARKER} marker (it was deleted: checkpoints are renamed into place only after it is written)"
     try:
-        manifest = json.loads((path / MARKER).read_text())["files"]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        return  # a marker of an earlier version of the project, which listed no files
-    for name, expected in manifest.items():
+        record = json.loads(marker.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return f"has a damaged {MARKER} marker (it does not parse: truncated, zeroed or overwritten)"
+    if not isinstance(record, dict) or not isinstance(record.get("files"), dict):
+        if accept_old and isinstance(record, dict):
+            return None
+        return (
+            f"has a {MARKER} marker without its list of files (the project's first format, or damaged), so nothing "
+            f"in it can be verified; if you trust it, resume with --accept-old-marker"
+        )
+    content = {"step": record.get("step"), "files": record["files"]}
+    if "sha256" in record and record["sha256"] != _seal(content):
+        return f"has a damaged {MARKER} marker (its own checksum does not match: it was changed after it was written)"
+    if record.get("step") != _step_of(path):
+        return f"has the {MARKER} marker of step {record.get('step')} (swapped in from another checkpoint)"
+    sealed = "sha256" in record  # markers written before the seal: a mismatch may be in the marker as well
+    for name, expected in record["files"].items():
         file = path / name
         if not file.is_file():
             problem = "is missing"
-        elif file.stat().st_size != expected["bytes"]:
-            problem = f"has {file.stat().st_size} bytes instead of {expected['bytes']} (truncated or overwritten)"
-        elif _sha256(file) != expected["sha256"]:
+        elif file.stat().st_size != expected.get("bytes"):
+            problem = f"has {file.stat().st_size} bytes instead of {expected.get('bytes')} (truncated or overwritten)"
+        elif _sha256(file) != expected.get("sha256"):
             problem = "differs from what was written (its checksum does not match)"
         else:
             continue
-        raise UserError(f"checkpoint {path} is damaged: {name} {problem}; {_fallback(path)}")
+        return f"{name} {problem}" + ("" if sealed else f" (or the unsealed {MARKER} marker of an older version was)")
+    return None
+
+
+def _fallback(path: Path) -> str:
+    """The newest earlier checkpoint that itself verifies, as advice."""
+    for earlier in reversed([p for p in list_checkpoints(path.parent.parent) if p != path]):
+        if _problem(earlier) is None:
+            return f"delete {path} to resume from {earlier.name} (verified)"
+    return "no earlier checkpoint verifies; start the run again under a new name"
+
+
+def verify_checkpoint(path: Path, accept_old: bool = False) -> None:
+    """The marker and every file it lists are intact; else one error naming what changed and the fallback."""
+    path = Path(path)
+    problem = _problem(path, accept_old)
+    if problem is not None:
+        what = "damaged" if (path / MARKER).is_file() else "incomplete"
+        raise UserError(f"checkpoint {path} is {what}: {problem}; {_fallback(path)}")
 
 
 def load_checkpoint(accelerator, path: Path) -> None:
@@ -141,17 +183,36 @@ def load_checkpoint(accelerator, path: Path) -> None:
         raise UserError(f"checkpoint {path} cannot be loaded ({type(err).__name__}: {err}); {_fallback(path)}") from err
 
 
-def resume_point(run_dir: Path) -> Path:
-    """The newest complete checkpoint of `run_dir`, verified; what to do when there is none."""
+def _unmarked(run_dir: Path, after: int) -> list[Path]:
+    """Step folders newer than step `after` that have no marker: their marker was deleted."""
+    root = checkpoint_dir(run_dir)
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if (n := _step_of(p)) is not None and n > after and not (p / MARKER).exists()]
+    return sorted(found)
+
+
+def resume_point(run_dir: Path, accept_old: bool = False) -> Path:
+    """The newest checkpoint of `run_dir`, verified; what to do when there is none.
+
+    With `accept_old`, a marker of the first format (no file list) is accepted and rewritten with the
+    files as they are now, by the process that calls it (rank 0, before the others load)."""
     checkpoints = list_checkpoints(run_dir)
+    unmarked = _unmarked(run_dir, _step_of(checkpoints[-1]) if checkpoints else -1)
+    if unmarked:
+        verify_checkpoint(unmarked[-1])  # raises: names the missing marker and a fallback that verifies
     if not checkpoints:
         config = Path(run_dir) / "config.yaml"
         raise UserError(
             f"{run_dir} never reached its first checkpoint (it was stopped during start-up or before its first "
             f"checkpoint step), so there is nothing to resume: start it again with `--config {config}`"
         )
-    verify_checkpoint(checkpoints[-1])
-    return checkpoints[-1]
+    latest = checkpoints[-1]
+    verify_checkpoint(latest, accept_old)
+    if accept_old and _problem(latest) is not None and int(os.environ.get("RANK", "0")) == 0:
+        _write_marker(latest, _step_of(latest))
+        print(f"accepted the old-format marker of {latest} and recorded its files as they are now")
+    return latest
 
 
 def load_latest_checkpoint(accelerator, run_dir: Path) -> Path:

@@ -44,6 +44,12 @@ def add_run_arguments(parser: argparse.ArgumentParser, config_help: str, resume_
         "--dry-run", action="store_true", help="print the resolved config and the run folder, then exit"
     )
     parser.add_argument(
+        "--accept-old-marker",
+        action="store_true",
+        help="with --resume: accept a newest checkpoint whose COMPLETE marker is of the project's first format (it "
+        "lists no files, so nothing in it can be verified) and record its files as they are now",
+    )
+    parser.add_argument(
         "overrides", nargs="*", metavar="key=value", help="config overrides with dotted keys, e.g. train.max_steps=100"
     )
 
@@ -53,6 +59,7 @@ class RunPlan(Generic[T]):
     config: T
     run_dir: Path
     resume: bool
+    accept_old_marker: bool = False
 
     def describe(self) -> str:
         """The --dry-run output: the folder, then the resolved config."""
@@ -131,7 +138,9 @@ def plan_run(
             raise UserError(
                 f"cannot resume with a changed {frozen_reason}: " + "; ".join(diffs) + ". Start a new run instead"
             )
-        return RunPlan(config, run_dir, True)
+        return RunPlan(config, run_dir, True, bool(getattr(args, "accept_old_marker", False)))
+    if getattr(args, "accept_old_marker", False):
+        raise UserError("--accept-old-marker goes with --resume RUN_DIR (it concerns an existing checkpoint)")
     if not args.config and default_name is None:
         raise UserError("give --config <file>.yaml for a new run, or --resume RUN_DIR to continue one")
     config = load_config(schema, args.config, args.overrides)

@@ -11,6 +11,7 @@
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -193,6 +194,69 @@ def test_every_damaged_checkpoint_file_is_named_in_one_line(finished_run, tmp_pa
             assert f"is damaged: {name} " in err and "to resume from step-0000002" in err, (name, damage, err)
             assert _hashes(run) == before, (name, damage)
             shutil.rmtree(run)
+
+
+def _marker_damages(latest: Path, earlier: Path) -> dict:
+    marker = latest / "COMPLETE"
+
+    def changed_digest(p: Path) -> None:
+        record = json.loads(p.read_text())
+        name = sorted(record["files"])[0]
+        record["files"][name]["sha256"] = "0" * 64
+        p.write_text(json.dumps(record))
+
+    return {
+        "truncated": (lambda: DAMAGES["truncated"](marker), "damaged COMPLETE marker (it does not parse"),
+        "zeroed": (lambda: DAMAGES["zeroed"](marker), "damaged COMPLETE marker (it does not parse"),
+        "emptied": (lambda: marker.write_text(""), "damaged COMPLETE marker (it does not parse"),
+        "deleted": (lambda: marker.unlink(), "incomplete: has no COMPLETE marker (it was deleted"),
+        "one digest changed": (lambda: changed_digest(marker), "its own checksum does not match"),
+        "swapped for the older one": (
+            lambda: shutil.copyfile(earlier / "COMPLETE", marker),
+            "has the COMPLETE marker of step 2 (swapped in",
+        ),
+        "no file list": (lambda: marker.write_text('{"step": 4}'), "without its list of files"),
+    }
+
+
+def test_a_damaged_marker_is_blamed_itself_and_never_turns_checking_off(finished_run, tmp_path, capsys):
+    latest, earlier = list_checkpoints(finished_run)[-1], list_checkpoints(finished_run)[0]
+    for damage in _marker_damages(latest, earlier):
+        run = tmp_path / damage.replace(" ", "_")
+        shutil.copytree(finished_run, run)
+        ckpt = run / "checkpoints"
+        apply, says = _marker_damages(ckpt / latest.name, ckpt / earlier.name)[damage]
+        apply()
+        (ckpt / latest.name / "model.safetensors").write_bytes(b"damaged as well")  # the marker must still guard it
+        before = _hashes(run)
+        capsys.readouterr()
+        assert train.main(["--resume", str(run), "train.max_steps=6"]) == 2, damage
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, (damage, err)
+        assert says in err and "to resume from step-0000002 (verified)" in err, (damage, err)
+        assert "custom_checkpoint" not in err, (damage, err)  # the intact files are never blamed
+        assert _hashes(run) == before, damage  # the newer snapshot is not replaced by an older one
+
+
+def test_an_old_format_marker_needs_the_explicit_option_and_the_fallback_named_verifies(finished_run, tmp_path, capsys):
+    run = tmp_path / "old"
+    shutil.copytree(finished_run, run)
+    latest, earlier = list_checkpoints(run)[-1], list_checkpoints(run)[0]
+    (latest / "COMPLETE").write_text('{"step": 4}')
+    capsys.readouterr()
+    assert train.main(["--resume", str(run), "train.max_steps=6"]) == 2
+    assert "if you trust it, resume with --accept-old-marker" in capsys.readouterr().err
+    assert train.main(["--resume", str(run), "--accept-old-marker", "train.max_steps=6"]) == 0
+    assert "accepted the old-format marker" in capsys.readouterr().out
+    assert "model.safetensors" in json.loads((latest / "COMPLETE").read_text())["files"]  # recorded now
+    # A fallback is only advised when it verifies itself.
+    bad = tmp_path / "both"
+    shutil.copytree(finished_run, bad)
+    latest, earlier = list_checkpoints(bad)[-1], list_checkpoints(bad)[0]
+    DAMAGES["one flipped byte"](latest / "model.safetensors")
+    DAMAGES["one flipped byte"](earlier / "model.safetensors")
+    assert train.main(["--resume", str(bad), "train.max_steps=6"]) == 2
+    assert "no earlier checkpoint verifies; start the run again" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ bad input, one line each

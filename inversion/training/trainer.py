@@ -525,13 +525,15 @@ class Trainer:
         return self.run_dir
 
 
-def train(cfg: Config, run_dir: Path, resume: bool = False) -> Path:
-    """Train (or, with `resume`, continue) the run in `run_dir`, holding its lock; returns `run_dir`."""
+def train(cfg: Config, run_dir: Path, resume: bool = False, accept_old_marker: bool = False) -> Path:
+    """Train (or, with `resume`, continue) the run in `run_dir`, holding its lock; returns `run_dir`.
+
+    `accept_old_marker`: see `infra.checkpoints.resume_point`."""
     if resume:
-        resume_point(run_dir)  # before the data and the classifier load: a damaged checkpoint is one line at once
+        resume_point(run_dir, accept_old_marker)  # before the data and the classifier load: one line at once
     with rank_zero_lock(run_dir):  # a second writer of this folder gets one line naming this process
         if resume:
-            resume_point(run_dir)  # again, now that no other process can be writing it
+            resume_point(run_dir, accept_old_marker)  # again, now that no other process can be writing it
         else:
             ensure_new_run(run_dir, SNAPSHOT)
         return Trainer(cfg, Path(run_dir), resume=resume).fit()
