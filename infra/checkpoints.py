@@ -23,7 +23,6 @@ that every checkpoint carries them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .faults import kill_here
+from .manifest import file_problem, manifest, seal
 
 MARKER = "COMPLETE"
 _STEP = re.compile(r"^step-(\d+)$")
@@ -90,30 +90,9 @@ def save_checkpoint(accelerator, run_dir: Path, step: int, keep: int) -> Path:
     return final
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _manifest(folder: Path) -> dict[str, dict]:
-    return {
-        str(p.relative_to(folder)): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MARKER
-    }
-
-
-def _seal(content: dict) -> str:
-    """The marker's own checksum: SHA-256 of its step and file list in a canonical form."""
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
 def _write_marker(folder: Path, step: int) -> None:
-    content = {"step": step, "files": _manifest(folder)}
-    (folder / MARKER).write_text(json.dumps({**content, "sha256": _seal(content)}, indent=1) + "\n")
+    content = {"step": step, "files": manifest(folder, skip=(MARKER,))}
+    (folder / MARKER).write_text(json.dumps({**content, "sha256": seal(content)}, indent=1) + "\n")
 
 
 def _step_of(path: Path) -> int | None:
@@ -138,22 +117,16 @@ def _problem(path: Path, accept_old: bool = False) -> str | None:
             f"in it can be verified; if you trust it, resume with --accept-old-marker"
         )
     content = {"step": record.get("step"), "files": record["files"]}
-    if "sha256" in record and record["sha256"] != _seal(content):
+    if "sha256" in record and record["sha256"] != seal(content):
         return f"has a damaged {MARKER} marker (its own checksum does not match: it was changed after it was written)"
     if record.get("step") != _step_of(path):
         return f"has the {MARKER} marker of step {record.get('step')} (swapped in from another checkpoint)"
     sealed = "sha256" in record  # markers written before the seal: a mismatch may be in the marker as well
     for name, expected in record["files"].items():
-        file = path / name
-        if not file.is_file():
-            problem = "is missing"
-        elif file.stat().st_size != expected.get("bytes"):
-            problem = f"has {file.stat().st_size} bytes instead of {expected.get('bytes')} (truncated or overwritten)"
-        elif _sha256(file) != expected.get("sha256"):
-            problem = "differs from what was written (its checksum does not match)"
-        else:
-            continue
-        return f"{name} {problem}" + ("" if sealed else f" (or the unsealed {MARKER} marker of an older version was)")
+        problem = file_problem(path, name, expected if isinstance(expected, dict) else {})
+        if problem is not None:
+            older = "" if sealed else f" (or the unsealed {MARKER} marker of an older version was)"
+            return f"{name} {problem}{older}"
     return None
 
 

@@ -5,7 +5,9 @@ names that point: `<point>:<step>` (any process) or `<point>:<step>:<rank>`. The
 moments a crash is most damaging: after a training step (`step`), inside a checkpoint write
 (`checkpoint-write`: the files are written but the checkpoint is not complete yet), and between a
 complete checkpoint and the snapshot written after it (`before-snapshot`). tests/test_faults.py
-kills at each one and checks that `--resume` ends where an uninterrupted run ends.
+kills at each one and checks that `--resume` ends where an uninterrupted run ends. An evaluation
+command has two (step 0): its outputs written but not committed (`output-write`), and half of them
+moved into place (`output-commit`); see `infra.outputs`.
 """
 
 from __future__ import annotations

@@ -549,3 +549,46 @@ def test_a_second_writer_of_a_run_folder_is_refused_and_a_dead_holders_lock_is_t
     (out / ".lock").write_text(_json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "since": 0}))
     assert evaluate.main(["grid", "--run", str(run), "--n", "2", "--out", str(out)]) == 2
     assert "the evaluation folder" in capsys.readouterr().err and not (out / "grid.png").exists()
+
+
+def test_an_evaluation_stopped_while_writing_keeps_the_previous_outputs_and_the_report_names_a_broken_one(
+    finished_run, tmp_path, capsys
+):
+    run = tmp_path / "evaluated"
+    shutil.copytree(finished_run, run)
+    out, report = run / "eval" / "grid", ["report", "--runs", str(run), "--out", str(tmp_path / "report")]
+
+    def outputs() -> dict[str, str]:  # what a reader sees: not the lock, not the staging folder
+        return {k: v for k, v in _hashes(out).items() if not k.startswith(".")}
+
+    def one_line_error(says: str) -> None:
+        capsys.readouterr()
+        assert evaluate.main(report) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and says in err and str(out) in err, err
+
+    def killed_grid(point: str) -> None:
+        command = [sys.executable, str(ROOT / "evaluate.py"), "grid", "--run", str(run), "--n", "3"]
+        done = subprocess.run(command, cwd=ROOT, env={**ENV, VARIABLE: point}, capture_output=True)
+        assert done.returncode == -9, done.stderr[-2000:]
+
+    assert evaluate.main(["grid", "--run", str(run), "--n", "2"]) == 0
+    before = outputs()
+    assert {"COMPLETE", "grid.png", "results.json"} <= set(before)
+    killed_grid("output-write:0")  # everything written, nothing committed: the previous outputs stand
+    assert outputs() == before
+    assert evaluate.main(report) == 0
+    killed_grid("output-commit:0")  # half of the files moved: the marker says so, the report refuses
+    assert outputs() != before
+    one_line_error("the command was stopped while its outputs were being replaced")
+    assert evaluate.main(["grid", "--run", str(run), "--n", "2"]) == 0  # running it again repairs the folder
+    assert outputs() == before and not (out / ".staging").exists() and not (out / ".lock").exists()
+    assert evaluate.main(report) == 0
+    (out / "grid.png").write_bytes(b"")
+    one_line_error("grid.png has 0 bytes instead of")
+    # A folder from before markers existed: its results must parse and its pictures decode.
+    assert evaluate.main(["grid", "--run", str(run), "--n", "2"]) == 0
+    (out / "COMPLETE").unlink()
+    assert evaluate.main(report) == 0
+    (out / "results.json").write_text((out / "results.json").read_text()[:40])
+    one_line_error("results.json does not parse")

@@ -32,6 +32,7 @@ from infra.devices import default_device
 from infra.errors import UserError
 from infra.estimate import Estimate, to_json
 from infra.lock import FolderLock
+from infra.outputs import staged
 
 from ..evaluation.fidelity import Collected
 from ..evaluation.scoring import (
@@ -53,17 +54,21 @@ class Result:
 
 
 class Output:
-    """A command's output folder: what it writes there, and a caption for each picture."""
+    """A command's output folder: what it writes there, and a caption for each picture.
 
-    def __init__(self, path: Path):
+    `path` is the folder the user sees; the files go into `staging` inside it until the command has
+    finished, then move into `path` together (`infra.outputs`)."""
+
+    def __init__(self, path: Path, staging: Path | None = None):
         self.path, self.captions = Path(path), {}
+        self.staging = Path(staging) if staging is not None else self.path
 
     def __truediv__(self, name: str) -> Path:
-        return self.path / name
+        return self.staging / name
 
     def picture(self, name: str, image, caption: str) -> Path:
         """Write a PNG (a PIL image, or a uint8 (C, H, W) tensor) and remember its caption."""
-        path = self.path / name
+        path = self / name
         if isinstance(image, torch.Tensor):
             save_image(image, path)
         else:
@@ -74,7 +79,7 @@ class Output:
     def plot(self, name: str, caption: str) -> Path:
         """The path a plot function writes to, with its caption remembered."""
         self.captions[name] = caption
-        return self.path / name
+        return self / name
 
 
 class Command:
@@ -120,8 +125,11 @@ class Command:
         return out
 
     def execute(self, args: argparse.Namespace) -> str:
-        out = Output(self.output_dir(args))
-        with FolderLock(out.path, "evaluation folder"):  # two commands never write one folder at once
+        folder = self.output_dir(args)
+        # Two commands never write one folder at once, and a command stopped half-way leaves the previous
+        # outputs whole: everything is written into a staging folder and committed together at the end.
+        with FolderLock(folder, "evaluation folder"), staged(folder) as staging:
+            out = Output(folder, staging)
             result = self.run(args)
             text = self.write(result, args, out)
             about = {"title": self.title(args), "about": self.about, "pictures": out.captions}

@@ -14,7 +14,7 @@ from infra.datasets import load_data, split_labels, spread_over_classes, to_uint
 from infra.errors import UserError
 
 from ..explorer import ort_web
-from ..explorer.page import PageRun, slider_range, write_page
+from ..explorer.page import PageRun, refuse_foreign_folder, slider_range, write_page
 from ..inverter import Inverter
 from ..onnx_export import TOLERANCE, export_error, export_generator
 from ..presentation.report import describe_classifier
@@ -58,7 +58,11 @@ class Explore(Command):
         )
 
     def output_dir(self, args: argparse.Namespace) -> Path:
-        return Path(args.out)
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"--out {out} is a file; give a folder for the explorer")
+        refuse_foreign_folder(out)  # before anything is written into it
+        return out
 
     def run(self, args: argparse.Namespace) -> Result:
         if len(args.run) > MAX_RUNS:
@@ -140,7 +144,7 @@ class Explore(Command):
         p = result.pictures
         check = {"max_error": max(result.numbers["onnx_max_error"].values()), "tolerance": TOLERANCE}
         sizes = write_page(
-            out.path,
+            out.staging,
             p["runs"],
             p["onnx_files"],
             p["images"],

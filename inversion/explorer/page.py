@@ -22,6 +22,7 @@ import torch
 
 from infra.errors import UserError
 from infra.lock import LOCK
+from infra.outputs import MARKER, STAGING
 
 from . import ort_web
 
@@ -50,6 +51,17 @@ def slider_range(logits: torch.Tensor, unit: float) -> tuple[float, float]:
     return math.floor(lo * 10) / 10, math.ceil(hi * 10) / 10
 
 
+# What a folder being written holds besides its outputs: the writer's lock, its staging folder, its marker.
+KEPT = (LOCK, STAGING, MARKER)
+
+
+def refuse_foreign_folder(out: Path) -> None:
+    """An explorer replaces what its folder holds: refuse a folder with other things in it."""
+    entries = [p for p in out.iterdir() if p.name not in KEPT] if out.is_dir() else []
+    if entries and not (out / "data.js").is_file():
+        raise UserError(f"{out} is not empty and holds no explorer; choose another --out (it is emptied first)")
+
+
 def write_page(
     out: Path,
     runs: list[PageRun],
@@ -65,12 +77,9 @@ def write_page(
     """Write the explorer into `out` (emptied first); returns the size in bytes of each file written."""
     if images.dtype != torch.uint8:
         raise ValueError("the page's images must be uint8 (N, C, H, W)")
-    # Everything but the folder's lock (infra/lock.py: the command writing it holds it) is replaced.
-    entries = [p for p in out.iterdir() if p.name != LOCK] if out.exists() else []
-    if entries:
-        if not (out / "data.js").is_file():
-            raise UserError(f"{out} is not empty and holds no explorer; choose another --out (it is emptied first)")
-        for entry in entries:
+    refuse_foreign_folder(out)
+    for entry in out.iterdir() if out.exists() else []:
+        if entry.name not in KEPT:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     out.mkdir(parents=True, exist_ok=True)
     for name in PAGE_FILES:

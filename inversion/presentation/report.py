@@ -15,10 +15,13 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import re
 from pathlib import Path
 
+from infra.errors import UserError
 from infra.optional import require
+from infra.outputs import output_problem
 
 from ..measures import FIDELITY
 from .tables import INTERVAL_NAMES
@@ -142,8 +145,21 @@ def _glossary() -> str:
     )
 
 
+def check_outputs(run_dirs: list[Path]) -> None:
+    """Every evaluation folder the report would read holds one command's complete outputs; else one line."""
+    for run in run_dirs:
+        for folder in sorted((run / "eval").glob("*/")):
+            problem = output_problem(folder)
+            if problem is not None:
+                raise UserError(
+                    f"cannot read the evaluation output {folder}: {problem}; run the command that wrote it "
+                    f"(`evaluate.py {folder.name.split('-')[0]} --run {run}`) again"
+                )
+
+
 def build_report(run_dirs: list[Path], out_dir: Path, title: str = "logit-inversion report") -> Path:
     run_dirs = [Path(r) for r in run_dirs]
+    check_outputs(run_dirs)
     found = {sub.name for run in run_dirs for sub in (run / "eval").glob("*/")}
     commands = sorted(
         found, key=lambda name: (next((i for i, p in enumerate(ORDER) if name.startswith(p)), len(ORDER)), name)
@@ -195,5 +211,7 @@ def build_report(run_dirs: list[Path], out_dir: Path, title: str = "logit-invers
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
-    path.write_text("\n".join(parts))
+    tmp = out_dir / ".index.html.tmp"  # written whole, then renamed: a stopped report leaves the previous one
+    tmp.write_text("\n".join(parts))
+    os.replace(tmp, path)
     return path
