@@ -76,7 +76,15 @@ def save_checkpoint(accelerator, run_dir: Path, step: int, keep: int) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(tmp), safe_serialization=True)
+    try:
+        accelerator.save_state(str(tmp), safe_serialization=True)
+    except RuntimeError as err:  # torch's writer reports a failed write (a full disk) as a RuntimeError
+        shutil.rmtree(tmp, ignore_errors=True)
+        free, what = shutil.disk_usage(root).free / 2**20, (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise UserError(
+            f"could not write checkpoint step-{step:07d} into {root} ({what}); {free:.1f} MiB are free there, and a "
+            f"full disk is the usual cause. The newest complete checkpoint is kept: make room, then --resume"
+        ) from err
     kill_here("checkpoint-write", step, accelerator.process_index)
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:

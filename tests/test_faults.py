@@ -592,3 +592,88 @@ def test_an_evaluation_stopped_while_writing_keeps_the_previous_outputs_and_the_
     assert evaluate.main(report) == 0
     (out / "results.json").write_text((out / "results.json").read_text()[:40])
     one_line_error("results.json does not parse")
+
+
+# ------------------------------------------------------------------ faults of the machine
+def _one_error_line(done: subprocess.CompletedProcess, says: str) -> None:
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert len(errors) == 1 and says in errors[0], done.stderr[-2000:]
+
+
+def test_a_full_disk_a_read_only_folder_and_a_file_size_limit_are_one_line_and_lose_nothing(tmp_path, reference):
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    command = [sys.executable, str(ROOT / "train.py"), "--config", TINY, f"runs_dir={tmp_path}", "name=limited"]
+    done = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=300, preexec_fn=limited)
+    _one_error_line(done, "exceed the size this process may write (ulimit -f)")
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    # A tmpfs that holds the first checkpoint (about 750 KiB) but not the second: root can mount one.
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip()}); the simulated test stands")
+    try:
+        run = disk / "run"
+        _one_error_line(_train(run), "full disk is the usual cause")
+        assert [p.name for p in list_checkpoints(run)] == ["step-0000002"]
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+        assert _train(run, "--resume").returncode == 0
+        assert _same(_weights(run), reference)  # the disk that filled up cost nothing
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        _one_error_line(_train(run, "--resume", "train.max_steps=6"), "Read-only file system")
+        grid = subprocess.run(
+            [sys.executable, str(ROOT / "evaluate.py"), "grid", "--run", str(run), "--n", "2"],
+            env=ENV,
+            capture_output=True,
+            text=True,
+        )
+        _one_error_line(grid, "the file system is read-only")
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+@pytest.mark.parametrize(
+    "code, says",
+    [
+        (28, "the disk is full"),
+        (30, "the file system is read-only"),
+        (13, "permission denied"),
+        (27, "ulimit -f"),
+        (36, "a name is too long"),
+        (20, "a file stands where a folder is needed"),
+    ],
+)
+def test_faults_of_the_machine_are_one_line_wherever_they_strike(
+    finished_run, tmp_path, capsys, monkeypatch, code, says
+):
+    """Simulated where a real one cannot be made (no root, no mount): the same OSError the kernel gives."""
+    import errno as _errno
+
+    from infra import runs
+
+    assert _errno.errorcode[code]
+
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code), str(tmp_path / "somewhere"))
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    monkeypatch.setattr(runs.RunLog, "scalars", fail)  # strikes mid-training, at the first log step
+    capsys.readouterr()
+    assert train.main(["--resume", str(run), "train.max_steps=6"]) == 2
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [err.strip().splitlines()[-1]]
+    assert says in err and str(tmp_path / "somewhere") in err and "--resume" in err
+    assert [p.name for p in list_checkpoints(run)][-1] == "step-0000004"  # nothing complete was lost
+
+
+def test_an_out_that_is_a_file_is_one_line(finished_run, tmp_path, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("mine")
+    assert evaluate.main(["grid", "--run", str(finished_run), "--n", "2", "--out", str(target)]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err and target.read_text() == "mine"

@@ -121,6 +121,8 @@ class Command:
 
     def output_dir(self, args: argparse.Namespace) -> Path:
         out = Path(args.out) if args.out else run_folder(args.run) / "eval" / self.output_name(args)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"--out {out} is a file; give a folder for the command's outputs")
         out.mkdir(parents=True, exist_ok=True)
         return out
 
