@@ -61,6 +61,8 @@ def _tensor(values, what: str) -> torch.Tensor:
         values = torch.from_numpy(values)
     if not isinstance(values, torch.Tensor):
         raise TypeError(f"{what} must be a torch tensor or a numpy array, got {type(values).__name__}")
+    if values.is_complex() or values.dtype == torch.bool:
+        raise ValueError(f"{what} must be real numbers, got {values.dtype}")
     if values.dtype == torch.float64:
         values = values.float()
     if values.is_floating_point() and values.numel() and not bool(torch.isfinite(values).all()):

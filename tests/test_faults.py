@@ -416,7 +416,7 @@ def test_bad_input_is_one_line_and_changes_nothing(finished_run, tmp_path, capsy
     five = _five_class_evaluator(tmp_path)
     before = _hashes(finished_run)
     cases = _bad_inputs(finished_run, classifier, five, tmp_path)
-    assert len(cases) >= 40
+    assert len(cases) >= 80  # with the Python API's 23 below, over 100 kinds of bad input
     capsys.readouterr()
     for entry, argv, expected in cases:
         try:
@@ -468,11 +468,22 @@ def test_the_python_api_refuses_bad_input_with_a_value_error_that_says_what_was_
         (lambda: inverter.reconstruct(good, batch_size=-1), "batch_size must be a positive integer"),
         (lambda: inverter.generate(logits[:, :5]), "logits must have shape (N, 10)"),
         (lambda: inverter.reconstruct(torch.zeros(2, 3, 28, 28)), "pad 2 px on each side"),
+        (lambda: inverter.reconstruct(torch.zeros(3, 32, 32)), "images must have shape (N, 3, 32, 32)"),
+        (lambda: inverter.reconstruct(torch.zeros(2, 1, 32, 32)), "got (2, 1, 32, 32)"),
+        (lambda: inverter.reconstruct(torch.zeros(2, 3, 32, 32, dtype=torch.uint8)), "not uint8"),
+        (lambda: inverter.generate(torch.zeros(10)), "logits must have shape (N, 10) with N >= 1, got (10,)"),
+        (lambda: inverter.generate(torch.zeros(2, 10, dtype=torch.complex64)), "must be real numbers"),
+        (lambda: inverter.generate(torch.zeros(2, 10, dtype=torch.bool)), "must be real numbers"),
+        (lambda: inverter.generate(logits, noise=torch.zeros(3, 7)), "noise must have shape (2, "),
+        (lambda: inverter.generate(logits, noise="gaussian"), "noise must be None/'zero', 'random' or a tensor"),
     ]
     for call, expected in cases:
         with pytest.raises(ValueError) as info:
             call()
         assert expected in str(info.value), (expected, str(info.value))
+    for values in ("abc", [[0.0] * 10]):
+        with pytest.raises(TypeError, match="must be a torch tensor or a numpy array"):
+            inverter.generate(values)
     for change in (
         lambda meta: meta.update(num_classes=7),
         lambda meta: meta["config"]["model"]["g"].update(ch=16),
