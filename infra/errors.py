@@ -10,6 +10,7 @@ exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from collections.abc import Callable
 
@@ -45,7 +46,10 @@ def report_user_errors(work: Callable[[], int | None]) -> int:
     try:
         return work() or 0
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
+        # Under `accelerate launch` every process meets the same mistake (a setting, a file): only the
+        # first one says it, so the line appears once.
+        if int(os.environ.get("RANK", "0")) == 0:
+            print(f"error: {err}", file=sys.stderr)
         return 2
     except OSError as err:
         if err.errno not in ENVIRONMENT:

@@ -62,3 +62,19 @@ def test_two_processes_keep_identical_weights(tmp_path):
         torch.testing.assert_close(rank["G.logit_norm.mean"], mean, rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(rank["G.logit_norm.std"], std, rtol=1e-5, atol=1e-6)
     assert not torch.allclose(std, torch.ones_like(std))
+
+
+def test_a_mistake_under_the_launcher_is_said_once(tmp_path):
+    """The README's form: `accelerate launch --multi_gpu train.py ...`. Both processes meet the bad setting;
+    one says it. The launcher itself then adds its own report and exit code 1 (accelerate 1.15 does not
+    forward the child's code), which docs/errors.md says."""
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, ACCELERATE_USE_CPU="1", OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
+    cmd += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29519"]
+    cmd += [str(root / "train.py"), "--config", str(root / "configs/tiny.yaml"), f"runs_dir={tmp_path}"]
+    result = subprocess.run([*cmd, "train.max_steps=0"], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    said = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert said == ["error: train.max_steps=0 is out of range: it must be an integer >= 1"], result.stderr[-3000:]
+    assert not any(tmp_path.iterdir())  # nothing was written
