@@ -23,6 +23,7 @@ import copy
 import dataclasses
 import math
 import re
+import sysconfig
 import types
 import typing
 from dataclasses import dataclass
@@ -166,10 +167,35 @@ def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Yaml12Loader)
 
 
-def read_yaml(path: str | Path) -> dict:
+def config_folders() -> list[Path]:
+    """Where a config given by name is looked for: the checkout's `configs/`, then the installed copy
+    (setup.cfg's data_files put it in `<prefix>/share/logit-inversion/configs`)."""
+    return [
+        Path(__file__).resolve().parent.parent / "configs",
+        Path(sysconfig.get_path("data")) / "share" / "logit-inversion" / "configs",
+    ]
+
+
+def find_config(path: str | Path) -> Path:
+    """A config file: the path itself when it exists, else a shipped config by name (`fmnist_cpu`,
+    `classifiers/tiny`, with or without `.yaml`; a README path `configs/x.yaml` outside a checkout)."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"config file {path} does not exist")
+    if path.is_file():
+        return path
+    name = path if path.suffix in (".yaml", ".yml") else path.with_suffix(".yaml")
+    if name.parts and name.parts[0] == "configs":
+        name = Path(*name.parts[1:])
+    if name.parts and not name.is_absolute() and ".." not in name.parts:
+        for folder in config_folders():
+            if (folder / name).is_file():
+                return folder / name
+    shipped = sorted({p.stem for folder in config_folders() if folder.is_dir() for p in folder.glob("*.yaml")})
+    hint = f"; the shipped configs, by name: {', '.join(shipped)}" if shipped else ""
+    raise UserError(f"config file {path} does not exist{hint}")
+
+
+def read_yaml(path: str | Path) -> dict:
+    path = find_config(path)
     text = path.read_text()
     if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         raise UserError(f"config file {path} is empty: list the settings that differ from the defaults")

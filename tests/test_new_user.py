@@ -1,7 +1,7 @@
 """A new user's first hour: the shipped files, the configs the README names, the Python API, the
 installed package, and inputs that are not quite right."""
 
-import importlib.metadata
+import os
 import shutil
 import subprocess
 import sys
@@ -141,26 +141,89 @@ def test_a_snapshot_copied_away_from_its_classifier_says_how_to_pass_one(tiny_ru
     assert load_config(Config, runs / "r" / "config.yaml").classifier.checkpoint == str(classifier)
 
 
-def _installed() -> bool:
-    try:
-        importlib.metadata.distribution("logit-inversion")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
+COMMANDS = (
+    "logit-inversion-train",
+    "logit-inversion-evaluate",
+    "logit-inversion-train-classifier",
+    "logit-inversion-evaluate-classifier",
+    "logit-inversion-convert-classifier",
+)
 
 
-@pytest.mark.skipif(not _installed(), reason="the project is not installed (make test installs it: pip install -e .)")
-def test_the_installed_package_imports_and_its_commands_run_from_any_folder(tmp_path):
-    code = "import inversion, classifiers, infra; print(inversion.Inverter.__name__)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "Inverter"
-    scripts = Path(sys.executable).parent
-    for command in (
-        "logit-inversion-train",
-        "logit-inversion-evaluate",
-        "logit-inversion-train-classifier",
-        "logit-inversion-evaluate-classifier",
-        "logit-inversion-convert-classifier",
-    ):
-        done = subprocess.run([str(scripts / command), "--help"], cwd=tmp_path, capture_output=True, text=True)
-        assert done.returncode == 0 and "usage:" in done.stdout, command
+def _readme_api_snippet() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split("## Python API", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+
+
+def test_a_non_editable_install_in_a_fresh_venv_works_from_another_folder(tmp_path):
+    """`pip install .` as a user outside the repository does it: a wheel of the repository's files, in a
+    fresh venv (the dependencies come from this one through a path file), run from an empty folder."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True
+    )
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: the repository's own files cannot be listed")
+    source = tmp_path / "source"
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        if (ROOT / name).is_file() and not name.startswith("checkpoints/"):
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    wheel = subprocess.run(
+        [*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(tmp_path), str(source)],
+        capture_output=True,
+        text=True,
+    )
+    assert wheel.returncode == 0, wheel.stderr[-2000:]
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True
+    ).stdout.strip()
+    here = [p for p in sys.path if p.endswith("site-packages")][0]
+    (Path(purelib) / "dependencies.pth").write_text(here + "\n")  # a path line: this venv's .pth files stay off
+    install = subprocess.run(
+        [*pip, "--python", str(python), "install", "-q", "--no-deps", "--no-index", *map(str, tmp_path.glob("*.whl"))],
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)} | {"HF_HUB_OFFLINE": "1"}
+
+    def run(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(argv, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+
+    # One process (each costs a torch import): the packages, not the scripts, are installed; every console
+    # command's entry point loads and explains itself; configs are found by name and by the README's path.
+    check = f"""
+import contextlib, importlib.metadata as m, importlib.util as u, io, inversion
+assert inversion.__file__.startswith({str(venv)!r}) and u.find_spec("train") is None and u.find_spec("evaluate") is None
+points = {{e.name: e for e in m.entry_points(group="console_scripts") if e.name.startswith("logit-inversion")}}
+assert sorted(points) == {sorted(COMMANDS)!r}, sorted(points)
+def call(name, *argv):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            code = points[name].load()(list(argv))
+        except SystemExit as stop:
+            code = stop.code
+    assert code in (0, None), (name, argv, code)
+    return out.getvalue()
+for name in points:
+    assert "usage:" in call(name, "--help"), name
+for config in ("fmnist_cpu", "configs/fmnist_cpu.yaml", "tiny.yaml"):
+    assert call("logit-inversion-train", "--config", config, "--dry-run").startswith("# run folder: runs/")
+assert "arch:" in call("logit-inversion-train-classifier", "--config", "classifiers/tiny", "--dry-run")
+print("checked")
+"""
+    done = run(str(python), "-c", check)
+    assert done.stdout.strip().endswith("checked"), done.stderr[-3000:]
+    done = run(str(venv / "bin" / "logit-inversion-evaluate"), "--help")  # the console script itself
+    assert done.returncode == 0 and "usage:" in done.stdout, done.stderr[-1000:]
+    if (SHIPPED / "inverter-robust.safetensors").is_file():  # the README's API snippet, the file given in full
+        snippet = _readme_api_snippet().replace('"checkpoints/', f'"{ROOT}/checkpoints/')
+        done = run(str(python), "-c", snippet + "\nprint(tuple(recon.shape), tuple(edited.shape))")
+        assert done.returncode == 0 and "(8, 1, 32, 32) (8, 1, 32, 32)" in done.stdout, done.stderr[-2000:]
