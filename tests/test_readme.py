@@ -82,7 +82,7 @@ TINY = [  # (start of a README command, what is added to it)
     ),
     ("python evaluate.py ood", ["--limit", "4"]),
     ("python evaluate.py baseline decoder", ["--steps", "3", *TRAIN[1:3]]),
-    ("python evaluate.py baseline retrieval", []),
+    ("python evaluate.py baseline retrieval", ["--lookup-images", "2000"]),
     (
         "python evaluate.py baseline optimize",
         ["--limit", "8", "--steps", "2", "--candidates", "8", "--no-realism", "--reference-images", "100"],

@@ -59,6 +59,17 @@ def test_an_image_of_the_lookup_set_retrieves_itself(files):
     assert torch.equal(inverter.reconstruct(images, noise="random", seed=3), recon)  # noise is ignored
 
 
+def test_a_lookup_set_of_the_first_n_images_holds_those_and_no_other(files):
+    from inversion.snapshot import read_snapshot_meta
+
+    run = _build(files, "first-20", "--lookup-images", "20")
+    assert read_snapshot_meta(run)["retrieval"]["images"] == 20
+    images, _ = _training_images(40)
+    recon = Inverter.load(run, device="cpu").reconstruct(images)
+    assert torch.equal(recon[:20], images[:20])  # in the set: themselves
+    assert not any(torch.equal(recon[i], images[i]) for i in range(20, 40))  # not in it: another image
+
+
 def test_the_k_nearest_mean_is_the_mean_of_the_nearest_images(files):
     nearest, mean = Inverter.load(_build(files, "k1b"), device="cpu"), Inverter.load(_build(files, "k3", "--k", "3"))
     images, _ = _training_images(4)

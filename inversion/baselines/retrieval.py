@@ -30,20 +30,24 @@ from ..snapshot import SNAPSHOT, save_snapshot
 
 
 @torch.no_grad()
-def build_retrieval(cfg: Config, run_dir: Path, k: int = 1, device=None, batch_size: int = 1000) -> Path:
-    """Compute the lookup set of `cfg`'s classifier on its training split and write the snapshot."""
+def build_retrieval(
+    cfg: Config, run_dir: Path, k: int = 1, device=None, batch_size: int = 1000, limit: int | None = None
+) -> Path:
+    """Compute the lookup set of `cfg`'s classifier on its training split (its first `limit` images, or
+    all) and write the snapshot."""
     run_dir = Path(run_dir)
     if (run_dir / SNAPSHOT).exists():
         raise UserError(f"{run_dir} already holds a snapshot; choose another --out")
     device = default_device(device)
     start = time.perf_counter()
     data = load_data(cfg.data)
-    if not 1 <= k <= len(data.train):
-        raise UserError(f"--k must be between 1 and the {len(data.train)} training images, got {k}")
+    n = len(data.train) if limit is None else min(limit, len(data.train))
+    if not 1 <= k <= n:
+        raise UserError(f"--k must be between 1 and the {n} training images of the lookup set, got {k}")
     classifier = load_classifier(cfg.classifier, data.channels, device)
     outputs, images = [], []
-    batches = eval_batches(data.train, batch_size, device)
-    for x, _ in progress(batches, total=math.ceil(len(data.train) / batch_size), desc="lookup set"):
+    batches = eval_batches(data.train, batch_size, device, indices=torch.arange(n))
+    for x, _ in progress(batches, total=math.ceil(n / batch_size), desc="lookup set"):
         outputs.append(classifier(x).float().cpu())
         images.append(to_uint8(x).cpu())
     generator = RetrievalGenerator(torch.cat(outputs), torch.cat(images), k=k)
@@ -60,7 +64,7 @@ def build_retrieval(cfg: Config, run_dir: Path, k: int = 1, device=None, batch_s
         "classifier_checkpoint_absolute": (
             str(Path(cfg.classifier.checkpoint).resolve()) if cfg.classifier.checkpoint else None
         ),
-        "retrieval": {"k": k, "images": len(data.train), "seconds": time.perf_counter() - start},
+        "retrieval": {"k": k, "images": n, "seconds": time.perf_counter() - start},
     }
     run_dir.mkdir(parents=True, exist_ok=True)
     save_snapshot(run_dir, generator, meta)

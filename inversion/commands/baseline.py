@@ -104,6 +104,11 @@ class Retrieval(_Baseline):
             "--k", type=integer(1), default=1, help="return the pixel mean of the k nearest training images (default 1)"
         )
         parser.add_argument(
+            "--lookup-images",
+            type=integer(1),
+            help="look up among the first N training images only (default: all; fewer make a quick, weaker reference)",
+        )
+        parser.add_argument(
             "overrides",
             nargs="*",
             metavar="key=value",
@@ -113,7 +118,7 @@ class Retrieval(_Baseline):
     def execute(self, args: argparse.Namespace) -> str:
         """No training: the lookup set goes into a snapshot, which every other command takes as a run."""
         out = self.default_root(args)
-        build_retrieval(self.config(args, args.overrides), out, k=args.k, device=args.device)
+        build_retrieval(self.config(args, args.overrides), out, k=args.k, device=args.device, limit=args.lookup_images)
         return (
             f"retrieval snapshot: {out / 'snapshot.safetensors'}; score it with "
             f"`python evaluate.py fidelity --run {out} --evaluator EVAL`"

@@ -521,6 +521,8 @@ class Trainer:
                             "written"
                         )
                     break
+            minutes = (time.perf_counter() - started) / 60
+            log.note(f"at step {self.state.step} of {t.max_steps} after {minutes:.1f} min of training in this session")
         acc.wait_for_everyone()
         return self.run_dir
 
