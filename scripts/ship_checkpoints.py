@@ -6,7 +6,8 @@
 Takes the classifiers from --networks (the `networks` experiment's folder: {std,robust,evaluator}/
 classifier.safetensors; default: the ones already in --out) and, from the reference experiment's
 folder (experiments/manifest.py's names), the seed-0 inverters of the default recipe
-(gan-{std,robust}-seed0) and of the paper's recipe (paper-{std,robust}-seed0), and writes
+(gan-{std,robust}-seed0) and of the paper's recipe (paper-{std,robust}-seed0), and writes (an inverter
+whose run has not finished keeps the file shipped before, and says so)
 
     classifier-std.safetensors  classifier-robust.safetensors  evaluator.safetensors
     inverter-std.safetensors    inverter-robust.safetensors    (the default recipe)
@@ -39,7 +40,7 @@ from classifiers.checkpoint import FORMAT, read_metadata  # noqa: E402
 from infra.batches import eval_batches  # noqa: E402
 from infra.datasets import DataConfig, load_data  # noqa: E402
 from inversion.inverter import Inverter  # noqa: E402
-from inversion.snapshot import SNAPSHOT_FORMAT, checksum, load_snapshot  # noqa: E402
+from inversion.snapshot import SNAPSHOT_FORMAT, checksum, load_snapshot, read_snapshot_meta  # noqa: E402
 
 LOGIT_TOLERANCE = 0.01  # of the logits' standard deviation
 PIXEL_TOLERANCE = 2 / 255  # in [0, 1] pixel units
@@ -114,6 +115,14 @@ def ship_inverter(src: Path, dst: Path, classifier_file: str, images: torch.Tens
     return meta
 
 
+def finished(snapshot: Path) -> bool:
+    """The run's final snapshot is there: its step is the run's train.max_steps."""
+    if not snapshot.is_file():
+        return False
+    meta = read_snapshot_meta(snapshot)
+    return meta["step"] >= meta["config"]["train"]["max_steps"]
+
+
 def readme(out: Path, rows: list[tuple[str, str, dict]]) -> str:
     lines = [
         f"# Shipped networks ({out})",
@@ -182,11 +191,17 @@ def main(argv=None) -> int:
                 f"inverter of the {label} classifier (the paper's recipe)",
             ),
         ):
-            meta = ship_inverter(
-                root / run / "snapshot.safetensors", out / name, f"classifier-{kind}.safetensors", images
-            )
+            snapshot = root / run / "snapshot.safetensors"
+            if finished(snapshot):
+                meta = ship_inverter(snapshot, out / name, f"classifier-{kind}.safetensors", images)
+                print(f"{out / name}: {meta['shipped']['precision']}")
+            elif (out / name).is_file():  # the run is not finished: the file shipped before stays
+                meta = read_snapshot_meta(out / name)
+                print(f"{out / name}: kept ({run} has not finished)")
+            else:
+                print(f"error: {run} has not finished and {out / name} does not exist", file=sys.stderr)
+                return 2
             rows.append((name, what, meta))
-            print(f"{out / name}: {meta['shipped']['precision']}")
     (out / "README.md").write_text(readme(out, rows))
     print(f"wrote {out / 'README.md'}")
     return 0

@@ -168,6 +168,8 @@ def _run(command: str, work: Path, monkeypatch) -> int:
         main, argv = MAINS[words[1]], words[2:]
     elif words[0] == "python" and words[1] == "-m":
         main, argv = MAINS[f"-m {words[2]}"], words[3:]
+    elif "--dry-run" in words:  # a launcher's start-up only to print a config: the script's own main says the same
+        main, argv = MAINS["train.py"], words[words.index("train.py") + 1 :]
     else:  # accelerate launch, environment variables: a real subprocess, as a user runs it
         env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
         while "=" in words[0]:

@@ -120,8 +120,15 @@ def test_ship_script_writes_seven_relocatable_files(tmp_path, tiny_config, monke
     ]
     readme = (out / "README.md").read_text()
     assert all(f"`{name}`" in readme for name in names if name.endswith(".safetensors"))
-    # Shipping again without --networks keeps the classifiers already there.
+    # Shipping again without --networks keeps the classifiers already there; an inverter whose run has not
+    # finished keeps the file shipped before, and one with neither is an error.
+    kept = (out / "inverter-paper-std.safetensors").read_bytes()
+    (reference / "paper-std-seed0" / "snapshot.safetensors").unlink()
     assert ship_checkpoints.main([str(reference), "--out", str(out), "--data-root", data_root, "--images", "64"]) == 0
+    assert (out / "inverter-paper-std.safetensors").read_bytes() == kept
+    (out / "inverter-paper-std.safetensors").rename(tmp_path / "aside.safetensors")
+    assert ship_checkpoints.main([str(reference), "--out", str(out), "--data-root", data_root, "--images", "64"]) == 2
+    (tmp_path / "aside.safetensors").rename(out / "inverter-paper-std.safetensors")
 
     moved = tmp_path / "elsewhere" / "fmnist"
     shutil.copytree(out, moved)
