@@ -221,12 +221,22 @@ def answer_sentence(s: dict) -> str:
     return ("; ".join(parts) + " (chance: 0.1%).") if parts else ""
 
 
+def runs_phrase(s: dict) -> str:
+    """How many training runs stand behind the inverters' numbers in the answer."""
+    counts = sorted({s[f"gan-{kind}"]["id_top1"].n for kind in CLASSIFIERS if f"gan-{kind}" in s})
+    if not counts:
+        return ""
+    if counts[-1] == 1:
+        return f"one training run per inverter so far, of the {len(SEEDS)} planned"
+    fewest = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+    return f"mean ± SD over {fewest} training runs"
+
+
 def answer_block(s: dict) -> str:
     """The README's block of numbers: the answer, or a line saying that nothing is measured yet."""
     sentence = answer_sentence(s)
     body = (
-        f"On Fashion-MNIST (mean ± SD over three training runs; lookups with 95% intervals): {sentence[0].upper()}"
-        f"{sentence[1:]}"
+        f"On Fashion-MNIST ({runs_phrase(s)}; lookups with 95% intervals): {sentence[0].upper()}{sentence[1:]}"
         if sentence
         else "Not measured yet: `docs/results/summary.json` holds no finished runs."
     )
@@ -245,7 +255,7 @@ def headline(ref: Folder) -> list[str]:
         names = [f"{m}-{k}/fidelity" for m in ("lookup", "floor") for k in CLASSIFIERS]
         names += [f"gan-{k}-seed{s}/fidelity" for k in CLASSIFIERS for s in SEEDS]
         return ["## The answer", "", ref.todo(names) or "Not measured yet.", ""]
-    return ["## The answer", "", f"In one sentence: {sentence}", ""]
+    return ["## The answer", "", f"In one sentence ({runs_phrase(summary(ref))}): {sentence}", ""]
 
 
 def main_table(ref: Folder) -> list[str]:

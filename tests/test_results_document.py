@@ -64,7 +64,7 @@ def test_the_answer_and_the_verdicts_come_from_seed_means(reference, tmp_path):
     out = tmp_path / "docs" / "RESULTS.md"
     assert collect_results.main(["--reference", str(reference), "--out", str(out), "--readme", ""]) == 0
     text = out.read_text()
-    answer = next(line for line in text.splitlines() if line.startswith("In one sentence:"))
+    answer = next(line for line in text.splitlines() if line.startswith("In one sentence (mean ± SD over 3 training"))
     assert "19.0% ± 0.5% (3 runs)" in answer and "1.0% [0.6%, 1.4%]" in answer and "19.5% [19.1%, 19.9%]" in answer
     lookup = next(line for line in text.splitlines() if "at least what a lookup does (standard)" in line)
     assert "holds it" in lookup  # 19.0 +/- t(2) x 0.5 / sqrt(3) = [17.8, 20.2] holds 19.5
@@ -115,3 +115,14 @@ def test_the_readme_block_is_rewritten_from_the_summary(reference, tmp_path):
     assert "the default inverter picks out its source among 1,000 test images 19.0% ± 0.5% (3 runs)" in text
     summary = collect_results.summary_from_file(out.parent / "results" / "summary.json")
     assert collect_results.answer_block(summary) in text
+
+
+def test_the_answer_says_how_many_training_runs_stand_behind_it(reference, tmp_path):
+    from experiments.collect_results import Folder, answer_block, summary
+
+    three = answer_block(summary(Folder(experiment("reference"), reference)))
+    assert "mean ± SD over 3 training runs" in three
+    steps = reference / "steps.tsv"  # seeds 1 and 2 not finished yet: one run per inverter
+    steps.write_text("".join(line for line in steps.open() if not ("gan-" in line and "seed0" not in line)))
+    one = answer_block(summary(Folder(experiment("reference"), reference)))
+    assert "one training run per inverter so far, of the 3 planned" in one and "18.5%" in one
