@@ -37,6 +37,7 @@ NOT_RUN = {
     "python -m classifiers.convert robustness:cifar_resnet50 cifar_l2_0_5.pt --out robust_c10.safetensors "
     "--trust-checkpoint": "needs MadryLab's published file; tests/test_robust.py converts one the library builds",
     "python -m classifiers.convert timm:resnet152 --out r152.safetensors": "needs timm's weights from the hub",
+    "bash benchmarks/gpu_check.sh runs/gpu-check": "needs a CUDA device; tests/test_gpu_check.py runs its smoke mode",
 }
 DRY_RUN = {  # the data set or the weights cannot be had here: the config and arguments are checked
     "accelerate launch train.py --config configs/cifar10.yaml classifier.checkpoint=PATH",
