@@ -67,7 +67,7 @@ class Estimate:
         text = fmt.format(self.value)
         if self.kind == "runs":
             spread = "" if self.spread is None else f" ± {fmt.format(self.spread)}"
-            return text + spread + f" ({self.n} runs)"
+            return text + spread + (" (1 run)" if self.n == 1 else f" ({self.n} runs)")
         if self.interval is not None:
             text += f" [{fmt.format(self.low)}, {fmt.format(self.high)}]"
         elif self.spread is not None:

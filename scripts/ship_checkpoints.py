@@ -197,6 +197,7 @@ def main(argv=None) -> int:
                 print(f"{out / name}: {meta['shipped']['precision']}")
             elif (out / name).is_file():  # the run is not finished: the file shipped before stays
                 meta = read_snapshot_meta(out / name)
+                what += f"; kept from an earlier shipping (from `{meta['shipped']['from']}`: {run} has not finished)"
                 print(f"{out / name}: kept ({run} has not finished)")
             else:
                 print(f"error: {run} has not finished and {out / name} does not exist", file=sys.stderr)
