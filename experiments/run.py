@@ -78,15 +78,28 @@ def command_for(step: Step, root: Path, py: str) -> list[str]:
 
 
 def run_step(step: Step, root: Path, py: str, env: dict) -> tuple[Step, int, float, list[str]]:
+    """Run one step; its wall time counts every attempt of a step that resumes: the time of attempts
+    cut off earlier is kept in logs/<name>.seconds, brought up to date every minute."""
     argv = command_for(step, root, py)
     log = root / "logs" / f"{step.name.replace('/', '--')}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    clock = log.with_suffix(".seconds")
+    resumes = "--resume" in argv
+    before = float(clock.read_text()) if resumes and clock.is_file() else 0.0
     start = time.perf_counter()
-    with open(log, "w") as f:
+    with open(log, "a" if resumes else "w") as f:
         f.write(" ".join(argv) + "\n")
         f.flush()
-        code = subprocess.run(argv, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, env=env).returncode
-    return step, code, time.perf_counter() - start, argv
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, env=env)
+        while True:
+            try:
+                code = proc.wait(timeout=60)
+                break
+            except subprocess.TimeoutExpired:
+                clock.write_text(f"{before + time.perf_counter() - start:.0f}\n")
+    seconds = before + time.perf_counter() - start
+    clock.write_text(f"{seconds:.0f}\n")
+    return step, code, seconds, argv
 
 
 def selected(exp: Experiment, patterns: list[str]) -> list[Step]:

@@ -89,3 +89,21 @@ def test_the_manifest_defines_each_name_once_and_every_need():
         experiment("reference").step("gan-std-seed9")
     with pytest.raises(ValueError, match="not defined before it"):
         Experiment("x", "").add(Step("late", ("true",), "late", needs=("early",)))
+
+
+def test_a_resumed_step_counts_the_time_of_the_attempts_cut_off_before(tmp_path):
+    import os
+
+    exp = experiment("reference")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    train = exp.step("gan-std-seed0")
+    (tmp_path / "gan-std-seed0" / "checkpoints" / "step-0001000").mkdir(parents=True)
+    (logs / "gan-std-seed0.seconds").write_text("100\n")  # an earlier attempt ran 100 s before it was cut off
+    step, code, seconds, argv = runner.run_step(train, tmp_path, sys.executable, env)
+    assert "--resume" in argv and code == 2  # no config.yaml: it fails at once, which is all this needs
+    assert 100 <= seconds < 160 and float((logs / "gan-std-seed0.seconds").read_text()) == round(seconds)
+    fidelity = exp.step("gan-std-seed0/fidelity")  # starts again from nothing: earlier attempts do not count
+    (logs / "gan-std-seed0--fidelity.seconds").write_text("100\n")
+    assert runner.run_step(fidelity, tmp_path, sys.executable, env)[2] < 100
