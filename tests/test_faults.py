@@ -583,7 +583,10 @@ def test_an_evaluation_stopped_while_writing_keeps_the_previous_outputs_and_the_
         done = subprocess.run(command, cwd=ROOT, env={**ENV, VARIABLE: point}, capture_output=True)
         assert done.returncode == -9, done.stderr[-2000:]
 
+    capsys.readouterr()
     assert evaluate.main(["grid", "--run", str(run), "--n", "2"]) == 0
+    said = capsys.readouterr().out
+    assert f"grid: {out / 'grid.png'}" in said and ".staging" not in said  # where the picture is, not was
     before = outputs()
     assert {"COMPLETE", "grid.png", "results.json"} <= set(before)
     killed_grid("output-write:0")  # everything written, nothing committed: the previous outputs stand

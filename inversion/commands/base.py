@@ -67,14 +67,14 @@ class Output:
         return self.staging / name
 
     def picture(self, name: str, image, caption: str) -> Path:
-        """Write a PNG (a PIL image, or a uint8 (C, H, W) tensor) and remember its caption."""
-        path = self / name
+        """Write a PNG (a PIL image, or a uint8 (C, H, W) tensor) and remember its caption; returns where
+        it will be once the outputs are committed."""
         if isinstance(image, torch.Tensor):
-            save_image(image, path)
+            save_image(image, self / name)
         else:
-            image.save(path)
+            image.save(self / name)
         self.captions[name] = caption
-        return path
+        return self.path / name
 
     def plot(self, name: str, caption: str) -> Path:
         """The path a plot function writes to, with its caption remembered."""

@@ -68,4 +68,4 @@ class Fidelity(Command):
             f"{table}\n\n"
             f"{INTERVALS_NOTE}\n"
         )
-        return table + f"\n{seconds:.1f} s; {out / 'results.json'}"
+        return table + f"\n{seconds:.1f} s; {out.path / 'results.json'}"
