@@ -11,7 +11,9 @@ what it wrote before its limit is kept), each writing OUT_DIR/<part>.json:
 2. cuda-tests: the tests marked `gpu` (tests/test_gpu.py): a training step under
    torch.cuda.set_sync_debug_mode("error"), bf16 and compiled steps against fp32 eager, the snapshot
    round trip on CUDA;
-3. speed: benchmarks/train_throughput.py, fast and eager fp32 at batch 50 and 256;
+3. speed: benchmarks/train_throughput.py, fast and eager fp32 at batch 50 and 256, and torch.profiler's
+   table of three steps of each (profiles/, packed with the logs): where the time goes if a target
+   is missed;
 4. peer: the peer yardstick (--peer: BigGAN-PyTorch's own G and D), in the same call;
 5. quality: the default recipe (configs/fmnist.yaml) against the shipped standard and robust
    classifiers, two processes at once for the minutes left, each scored on the 10,000 test images
@@ -126,12 +128,18 @@ def cuda_tests(out: Path, smoke: bool) -> dict:
 
 def speed(out: Path, smoke: bool) -> dict:
     rows = out / "speed-rows.json"
-    argv = [PY, "benchmarks/train_throughput.py", "--out", str(rows)]
+    argv = [PY, "benchmarks/train_throughput.py", "--out", str(rows), "--profile-dir", str(out / "profiles")]
     if smoke:
         argv += ["--modes", "eager-fp32", "--batch-sizes", "4", "--iters", "2", "--warmup", "1", "--ch", "4"]
         argv += ["--d-steps", "2", "--compile", "no"]
     result = run(argv, SMOKE_LIMITS["speed"] if smoke else LIMITS["speed"] - 10, out / "speed.log")
-    return {**result, "rows": json.loads(rows.read_text()) if rows.is_file() else [], "tail": tail(out / "speed.log")}
+    profiles = sorted(p.name for p in (out / "profiles").glob("*.txt"))  # packed with the logs
+    return {
+        **result,
+        "rows": json.loads(rows.read_text()) if rows.is_file() else [],
+        "profiles": profiles,
+        "tail": tail(out / "speed.log"),
+    }
 
 
 def peer(out: Path, smoke: bool, script: str | None) -> dict:
@@ -358,7 +366,7 @@ def main(argv=None) -> int:
     (final / "gpu_check.json").write_text(json.dumps(parts, indent=1) + "\n")
     (final / "gpu_check.md").write_text(markdown(parts))
     with tarfile.open(final / "logs.tar.gz", "w:gz") as tar:
-        for log in sorted(out.rglob("*.log")):
+        for log in sorted([*out.rglob("*.log"), *(out / "profiles").glob("*.txt")]):
             tar.add(log, arcname=str(log.relative_to(out)))
     print((final / "gpu_check.md").read_text())
     return 0

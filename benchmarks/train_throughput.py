@@ -46,7 +46,16 @@ def bf16_peak(device_name: str) -> float | None:
     return next((v for k, v in BF16_PEAK.items() if k in device_name), None)
 
 
-def worker(mode: str, batch: int, iters: int, warmup: int, ch: int, d_steps: int, compile_mode: str | None) -> dict:
+def worker(
+    mode: str,
+    batch: int,
+    iters: int,
+    warmup: int,
+    ch: int,
+    d_steps: int,
+    compile_mode: str | None,
+    profile_dir: str | None = None,
+) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -97,6 +106,8 @@ def worker(mode: str, batch: int, iters: int, warmup: int, ch: int, d_steps: int
         with torch.compiler.set_stance("force_eager"), FlopCounterMode(display=False) as counter:
             trainer.train_step(warmup + iters)
         flops = counter.get_total_flops()
+        if profile_dir:  # where the time goes, after the timing: three more steps under torch.profiler
+            profile(trainer, warmup + iters + 1, sync, Path(profile_dir) / f"profile-{mode}-{batch}.txt")
     it_s = iters / seconds
     name = torch.cuda.get_device_name() if trainer.device.type == "cuda" else "cpu"
     peak = bf16_peak(name) if trainer.device.type == "cuda" else None
@@ -137,6 +148,22 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def profile(trainer, first_step: int, sync, path: Path) -> None:
+    """torch.profiler's table of three training steps, by self time on the device (CPU time on a CPU)."""
+    import torch
+    from torch.profiler import ProfilerActivity
+
+    cuda = trainer.device.type == "cuda"
+    activities = [ProfilerActivity.CPU, *([ProfilerActivity.CUDA] if cuda else [])]
+    with torch.profiler.profile(activities=activities) as prof:
+        for step in range(3):
+            trainer.train_step(first_step + step)
+        sync()
+    key = "self_device_time_total" if cuda else "self_cpu_time_total"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(prof.key_averages().table(sort_by=key, row_limit=30) + "\n")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -153,10 +180,12 @@ def main(argv=None) -> int:
         "--compile", help="the fast mode's train.compile (default reduce-overhead; no, default, max-autotune, ...)"
     )
     p.add_argument("--out", help="also write the rows as JSON here")
+    p.add_argument("--profile-dir", help="also write torch.profiler's table of three steps per run into this folder")
     p.add_argument("--worker", nargs=2, metavar=("MODE", "BATCH"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        row = worker(args.worker[0], int(args.worker[1]), args.iters, args.warmup, args.ch, args.d_steps, args.compile)
+        mode, batch = args.worker[0], int(args.worker[1])
+        row = worker(mode, batch, args.iters, args.warmup, args.ch, args.d_steps, args.compile, args.profile_dir)
         print("RESULT " + json.dumps(row))
         return 0
     rows = []
@@ -179,6 +208,8 @@ def main(argv=None) -> int:
             ]
             if args.compile:
                 cmd += ["--compile", args.compile]
+            if args.profile_dir:
+                cmd += ["--profile-dir", args.profile_dir]
             print(f"running: {mode} batch {batch}", file=sys.stderr, flush=True)
             done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
             line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)

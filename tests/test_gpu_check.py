@@ -29,6 +29,7 @@ def test_every_part_of_the_gpu_check_writes_its_section(tmp_path):
     # Without CUDA the GPU tests are collected and skipped, not missing.
     assert parts["cuda-tests"]["tests"] >= 3 and parts["cuda-tests"]["skipped"] == parts["cuda-tests"]["tests"]
     assert parts["speed"]["rows"] and parts["speed"]["rows"][0]["real_images_per_s"] > 0
+    assert parts["speed"]["profiles"] == ["profile-eager-fp32-4.txt"]  # where the time goes, packed with the logs
     assert parts["peer"]["rows"] == [{"batch": 4, "it_per_s": 10.0, "real_images_per_s": 80.0, "tflop_per_s": 0.001}]
     for kind in ("std", "robust"):
         run = parts["quality"]["runs"][kind]
@@ -42,5 +43,10 @@ def test_every_part_of_the_gpu_check_writes_its_section(tmp_path):
         "quality-robust.safetensors",
         "quality-std.safetensors",
     ]
+    import tarfile
+
+    with tarfile.open(out / "logs.tar.gz") as tar:
+        profile = tar.extractfile("profiles/profile-eager-fp32-4.txt").read().decode()
+    assert "Self CPU" in profile and "aten::" in profile  # torch.profiler's table of the training steps
     text = (out / "gpu_check.md").read_text()
     assert "## Speed" in text and "| BigGAN-PyTorch (peer) | 4 | 80 |" in text and "## Quality point" in text
