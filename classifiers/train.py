@@ -220,8 +220,6 @@ def train_classifier(
 ) -> Path:
     """Train (or, with `resume`, continue) the classifier run in `run_dir`, holding its lock; returns the
     checkpoint's path. `accept_old_marker`: see `infra.checkpoints.resume_point`."""
-    if resume:
-        resume_point(run_dir, accept_old_marker)
     with rank_zero_lock(run_dir):  # a second writer of this folder gets one line naming this process
         if resume:
             resume_point(run_dir, accept_old_marker)

@@ -158,6 +158,10 @@ def verify_checkpoint(path: Path, accept_old: bool = False) -> None:
 def load_checkpoint(accelerator, path: Path) -> None:
     path = Path(path)
     verify_checkpoint(path)
+    _load_verified(accelerator, path)
+
+
+def _load_verified(accelerator, path: Path) -> None:
     try:
         accelerator.load_state(str(path))
     except Exception as err:  # what the checksums cannot see: a checkpoint of another configuration
@@ -198,6 +202,6 @@ def resume_point(run_dir: Path, accept_old: bool = False) -> Path:
 
 def load_latest_checkpoint(accelerator, run_dir: Path) -> Path:
     """Resume from the newest complete checkpoint of `run_dir`; returns its folder."""
-    latest = resume_point(run_dir)
-    load_checkpoint(accelerator, latest)
+    latest = resume_point(run_dir)  # verified there: its files are hashed once
+    _load_verified(accelerator, latest)
     return latest

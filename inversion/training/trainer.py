@@ -531,11 +531,9 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, accept_old_marker: b
     """Train (or, with `resume`, continue) the run in `run_dir`, holding its lock; returns `run_dir`.
 
     `accept_old_marker`: see `infra.checkpoints.resume_point`."""
-    if resume:
-        resume_point(run_dir, accept_old_marker)  # before the data and the classifier load: one line at once
     with rank_zero_lock(run_dir):  # a second writer of this folder gets one line naming this process
         if resume:
-            resume_point(run_dir, accept_old_marker)  # again, now that no other process can be writing it
+            resume_point(run_dir, accept_old_marker)  # under the lock, before the data and the classifier load
         else:
             ensure_new_run(run_dir, SNAPSHOT)
         return Trainer(cfg, Path(run_dir), resume=resume).fit()
