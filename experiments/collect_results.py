@@ -91,7 +91,8 @@ class Folder:
         patterns = " ".join(f"'{n}'" for n in left[:6]) + (" ..." if len(left) > 6 else "")
         return (
             f"Not finished: {', '.join(left[:6])}{' and more' if len(left) > 6 else ''} "
-            f"(`python experiments/run.py {self.exp.name} {self.root} --only {patterns}`)."
+            f"(`python experiments/run.py {self.exp.name} {self.root} --records experiments/records/{self.exp.name} "
+            f"--only {patterns}`)."
         )
 
     def timings(self) -> list[dict]:
@@ -133,7 +134,9 @@ def header(args) -> list[str]:
         if path.is_file():
             hardware = path.read_text().strip()
             break
-    runs = "\n".join(f"python experiments/run.py {name} {root}" for name, root in roots)
+    runs = "\n".join(
+        f"python experiments/run.py {name} {root} --records experiments/records/{name}" for name, root in roots
+    )
     flags = " ".join(f"--{name} {root}" for name, root in roots)
     return [
         "# Results: what Fashion-MNIST classifiers' logits give away",

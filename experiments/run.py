@@ -12,6 +12,14 @@ after its half-written folder is removed. Each step's output goes to ROOT/logs/<
 each step runs with one thread (these networks are too small for two threads to help one job, so two
 jobs at once finish sooner). A failed step is reported with the end of its log; the steps that need
 it are skipped, the others go on, and the exit code is 1.
+
+`--records DIR` keeps a ledger of finished steps that outlives the experiment's folder (the project keeps
+its own in experiments/records/<experiment>/, under version control, because a machine's ignored run
+folders do not always survive it): each finished step's files are copied there beside its row of
+steps.tsv, except training state (checkpoints/, snapshots/) and files over 4 MiB (a retrieval index),
+which are named in the row's `left_out`. On the next run, every recorded step whose record is whole is
+put back into ROOT and counted as done; a step whose record left a file out runs again, and so do the
+steps whose output lies inside its folder (its evaluations), since running it again replaces that folder.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ sys.path.insert(0, str(ROOT))
 from experiments.manifest import EXPERIMENTS, Experiment, Step, experiment  # noqa: E402
 
 STEPS_FILE = "steps.tsv"
+RECORD_LIMIT = 4 * 2**20  # bytes: a larger file (a retrieval index, rebuilt in a minute) is left out of a record
+NOT_RECORDED = ("checkpoints", "snapshots")  # training state: a finished run does not need it again
 
 
 def finished(root: Path) -> dict[str, dict]:
@@ -45,13 +55,91 @@ def finished(root: Path) -> dict[str, dict]:
         return {row["step"]: row for row in csv.DictReader(f, delimiter="\t")}
 
 
-def record(root: Path, step: Step, seconds: float, argv: list[str]) -> None:
+def record(root: Path, step: Step, seconds: float, argv: list[str] | str, left_out: list[str] | None = None) -> None:
+    """A row of ROOT/steps.tsv; a ledger (`--records`) has a fourth column, the files left out of the record."""
     path = root / STEPS_FILE
     new = not path.is_file()
+    command = argv if isinstance(argv, str) else " ".join(argv)
+    if left_out is not None:  # a ledger travels between machines: paths inside the repository are relative
+        command = command.replace(f"{ROOT}{os.sep}", "")
     with open(path, "a") as f:
         if new:
-            f.write("step\tseconds\tcommand\n")
-        f.write(f"{step.name}\t{seconds:.0f}\t{' '.join(argv)}\n")
+            f.write("step\tseconds\tcommand" + ("\tleft_out" if left_out is not None else "") + "\n")
+        f.write(
+            f"{step.name}\t{float(seconds):.0f}\t{command}"
+            + (f"\t{' '.join(left_out)}" if left_out is not None else "")
+            + "\n"
+        )
+
+
+def _inside(path: str, folder: str) -> bool:
+    return Path(path) != Path(folder) and Path(folder) in Path(path).parents
+
+
+def step_files(exp: Experiment, step: Step, root: Path) -> list[Path]:
+    """The files that are this step's own, relative to root: its output (without training state, locks,
+    staging folders, and the outputs of other steps inside it) and its log and wall time."""
+    out = root / step.output
+    inner = [root / s.output for s in exp.steps if _inside(s.output, step.output)]
+    files = [out] if out.is_file() else []
+    for path in sorted(out.rglob("*")) if out.is_dir() else []:
+        rel = path.relative_to(out)
+        if not path.is_file() or rel.parts[0] in NOT_RECORDED or any(p in (".lock", ".staging") for p in rel.parts):
+            continue
+        if not any(i == path or i in path.parents for i in inner):
+            files.append(path)
+    stem = step.name.replace("/", "--")
+    files += [p for p in (root / "logs" / f"{stem}.log", root / "logs" / f"{stem}.seconds") if p.is_file()]
+    return [p.relative_to(root) for p in files]
+
+
+def archive(exp: Experiment, step: Step, root: Path, records: Path, seconds: float, argv: list[str] | str) -> list[str]:
+    """Copy a finished step's files into the ledger and add its row; returns the files left out."""
+    left_out = []
+    for rel in step_files(exp, step, root):
+        if (root / rel).stat().st_size > RECORD_LIMIT:
+            left_out.append(str(rel))
+            continue
+        (records / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / rel, records / rel)
+    record(records, step, seconds, argv, left_out)
+    return left_out
+
+
+def restore(exp: Experiment, root: Path, records: Path) -> list[str]:
+    """Put back into ROOT the recorded steps whose record is whole (in the manifest's order, so that a
+    step inside another's folder comes back only when that one did); returns their names."""
+    root.mkdir(parents=True, exist_ok=True)
+    kept, done, back = finished(records), finished(root), []
+    for step in exp.steps:
+        row = kept.get(step.name)
+        if step.name in done or row is None or (row.get("left_out") or "").strip():
+            continue
+        if any(s.name not in done for s in exp.steps if _inside(step.output, s.output)):
+            continue
+        for rel in step_files(exp, step, records):
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(records / rel, root / rel)
+        record(root, step, row["seconds"], row["command"])
+        done[step.name] = row
+        back.append(step.name)
+    return back
+
+
+def sync(exp: Experiment, root: Path, records: Path) -> None:
+    """Bring ROOT and the ledger up to date with each other: recorded steps back into ROOT, and steps that
+    finished in ROOT without the ledger (a run started without --records) into it."""
+    back = restore(exp, root, records)
+    if back:
+        print(f"restored {len(back)} finished steps from {records}", flush=True)
+    kept, done, added = finished(records), finished(root), []
+    for step in exp.steps:
+        row = done.get(step.name)
+        if row is not None and step.name not in kept:
+            archive(exp, step, root, records, float(row["seconds"]), row["command"])
+            added.append(step.name)
+    if added:
+        print(f"recorded {len(added)} finished steps in {records}: {', '.join(added)}", flush=True)
 
 
 def hardware(root: Path, py: str) -> None:
@@ -111,9 +199,11 @@ def selected(exp: Experiment, patterns: list[str]) -> list[Step]:
     return chosen
 
 
-def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str) -> int:
+def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str, records: Path | None = None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     hardware(root, py)
+    if records is not None:
+        sync(exp, root, records)
     done = finished(root)
     todo = [s for s in selected(exp, patterns) if s.name not in done]
     wanted = {s.name for s in todo}
@@ -150,6 +240,10 @@ def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str) ->
                     record(root, step, seconds, argv)
                     done[step.name] = {"seconds": seconds}
                     print(f"[{time.strftime('%H:%M:%S')}] done {step.name} ({seconds / 60:.1f} min)", flush=True)
+                    if records is not None:
+                        left_out = archive(exp, step, root, records, seconds, argv)
+                        if left_out:
+                            print(f"  recorded without {', '.join(left_out)} (over 4 MiB)", flush=True)
                 else:
                     failed.add(step.name)
                     log = root / "logs" / f"{step.name.replace('/', '--')}.log"
@@ -179,13 +273,21 @@ def main(argv=None) -> int:
     p.add_argument("--only", nargs="*", default=[], help="run only the steps whose names match these patterns")
     p.add_argument("--list", action="store_true", help="list the steps and which are done; run nothing")
     p.add_argument("--python", default=sys.executable, help="the Python that runs the steps (default: this one)")
+    p.add_argument(
+        "--records",
+        help="a ledger folder of finished steps (the project's: experiments/records/<experiment>): each finished "
+        "step is copied there, and recorded steps missing from ROOT are put back before anything runs",
+    )
     args = p.parse_args(argv)
     if args.jobs < 1:
         p.error("--jobs must be at least 1")
     exp, root = experiment(args.experiment), Path(args.root).resolve()
+    records = Path(args.records).resolve() if args.records else None
     if args.list:
+        if records is not None:
+            sync(exp, root, records)
         return listing(exp, root, args.only)
-    return run(exp, root, args.jobs, args.only, args.python)
+    return run(exp, root, args.jobs, args.only, args.python, records)
 
 
 if __name__ == "__main__":

@@ -107,3 +107,61 @@ def test_a_resumed_step_counts_the_time_of_the_attempts_cut_off_before(tmp_path)
     fidelity = exp.step("gan-std-seed0/fidelity")  # starts again from nothing: earlier attempts do not count
     (logs / "gan-std-seed0--fidelity.seconds").write_text("100\n")
     assert runner.run_step(fidelity, tmp_path, sys.executable, env)[2] < 100
+
+
+def _nested() -> Experiment:
+    """A run with an evaluation inside its folder, an index too large for a record, and its score."""
+    exp = Experiment("nested", "a test")
+    exp.add(Step("run", _write("{root}/run/snapshot.txt", "weights"), "run"))
+    exp.add(Step("run/score", _write("{root}/run/eval/score/results.json", "ok"), "run/eval/score", needs=("run",)))
+    big = (
+        "{py}",
+        "-c",
+        "import pathlib; p = pathlib.Path('{root}/index'); p.mkdir(parents=True, exist_ok=True); "
+        "(p / 'big.bin').write_bytes(bytes(5 * 2**20)); (p / 'config.yaml').write_text('k: 1')",
+    )
+    exp.add(Step("index", big, "index"))
+    exp.add(
+        Step("index/score", _write("{root}/index/eval/score/results.json", "ok"), "index/eval/score", needs=("index",))
+    )
+    return exp
+
+
+def test_records_outlive_the_experiment_folder(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(EXPERIMENTS, "nested", _nested)
+    root, records = tmp_path / "runs", tmp_path / "records"
+    (root / "run" / "checkpoints" / "step-1").mkdir(parents=True)  # training state: never recorded
+    (root / "run" / "checkpoints" / "step-1" / "state.bin").write_text("s")
+    args = ["nested", str(root), "--records", str(records), "--python", sys.executable]
+    assert runner.main(args) == 0
+    kept = runner.finished(records)
+    assert set(kept) == {"run", "run/score", "index", "index/score"}
+    assert kept["index"]["left_out"] == "index/big.bin" and kept["run"]["left_out"] == ""
+    assert (records / "run" / "snapshot.txt").read_text() == "weights"
+    assert not (records / "run" / "checkpoints").exists() and not (records / "index" / "big.bin").exists()
+    # The score inside the run's folder is its own record, not the run's.
+    assert (records / "run" / "eval" / "score" / "results.json").is_file()
+    assert (records / "logs" / "run--score.log").is_file() and (records / "logs" / "run.seconds").is_file()
+
+    # A new machine: the experiment folder is gone, the ledger is not.
+    import shutil
+
+    shutil.rmtree(root)
+    assert runner.main(args) == 0
+    out = capsys.readouterr().out
+    assert "restored 2 finished steps" in out and "2 steps to run" in out  # the index and its score run again
+    assert (root / "run" / "snapshot.txt").read_text() == "weights"
+    assert (root / "run" / "eval" / "score" / "results.json").is_file() and (root / "index" / "big.bin").is_file()
+    assert set(runner.finished(root)) == {"run", "run/score", "index", "index/score"}
+    assert runner.finished(root)["run"]["command"] == kept["run"]["command"]
+
+
+def test_steps_finished_without_records_join_the_ledger(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(EXPERIMENTS, "nested", _nested)
+    root, records = tmp_path / "runs", tmp_path / "records"
+    assert runner.main(["nested", str(root), "--only", "run", "run/score", "--python", sys.executable]) == 0
+    assert not records.exists()
+    assert runner.main(["nested", str(root), "--records", str(records), "--list"]) == 0
+    assert "recorded 2 finished steps" in capsys.readouterr().out
+    assert set(runner.finished(records)) == {"run", "run/score"}
+    assert (records / "run" / "snapshot.txt").is_file()

@@ -83,7 +83,10 @@ def test_unfinished_steps_are_named_with_the_command_that_runs_them(reference, t
     assert collect_results.main(["--reference", str(reference), "--out", str(out), "--readme", ""]) == 0
     text = out.read_text()
     assert "Not finished: knn10-std/fidelity" in text
-    assert f"`python experiments/run.py reference {reference} --only 'knn10-std/fidelity'" in text
+    assert (
+        f"`python experiments/run.py reference {reference} --records experiments/records/reference "
+        "--only 'knn10-std/fidelity'" in text
+    )
     row = next(line for line in text.splitlines() if "| pixel-loss decoder |" in line)
     assert "not run yet" in row
     headings = [line for line in text.splitlines() if line.startswith("#")]
