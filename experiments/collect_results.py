@@ -491,6 +491,7 @@ def leakage_section(leak: Folder | None) -> list[str]:
     for output in LEAKAGE_KINDS:
         for kind, name in CLASSIFIERS.items():
             lookup = leak.fidelity(f"lookup-{kind}-{slug(output)}")
+            ridge = leak.results(f"ridge-{kind}-{slug(output)}")
             gan = None
             if output in LEAKAGE_GAN_KINDS:
                 runs = [f"gan-{kind}-{slug(output)}-seed{s}" for s in SEEDS]
@@ -500,20 +501,24 @@ def leakage_section(leak: Folder | None) -> list[str]:
                     f"`{output}`",
                     name,
                     cell(lookup["id_top1"], "id_top1") if lookup else "not run yet",
+                    cell(ridge["fidelity"]["id_top1"], "id_top1") if ridge else "not run yet",
                     cell(gan, "id_top1") if output in LEAKAGE_GAN_KINDS else "not trained",
                 ]
             )
-    names = [s.name for s in leak.exp.steps if s.name.endswith("/fidelity")]
+    names = [s.name for s in leak.exp.steps if s.name.endswith("/fidelity") or s.name.startswith("ridge-")]
     return [
         "## What does a prediction API leak?",
         "",
         "Identification top-1 (of 1,000) from what an API returns, as an attacker uses it: probabilities with the",
         "log taken (`+log`: log(max(p, 1e-7)); `classifiers/outputs.py`), the label alone, or raw logits (the",
-        "reference run: a function of the image, not a bound). The retrieval lookup needs no training, so it",
-        "measures what leaks without one generator's training in the way; raw `softmax` (no log) shows what the",
+        "reference run: a function of the image, not a bound). The retrieval lookup and the ridge regression to the",
+        "evaluator's features (`evaluate.py baseline ridge`: linear, no image made) train no generator, so they",
+        "measure what leaks without one generator's training in the way; raw `softmax` (no log) shows what the",
         "encoding alone costs. GAN: the default recipe, mean ± SD over three seeds.",
         "",
-        table(["output", "classifier", "retrieval lookup", "GAN (default recipe)"], rows),
+        table(
+            ["output", "classifier", "retrieval lookup", "ridge to evaluator features", "GAN (default recipe)"], rows
+        ),
         leak.todo(names),
         "",
     ]

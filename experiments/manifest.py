@@ -13,8 +13,8 @@ Experiments (see docs/experiments.md):
   the default inverters, the probes and the report;
 - `diagnosis`: what limits the paper recipe, and what closes the gap (issue 24): short runs, three seeds
   per configuration;
-- `leakage`: what a prediction API leaks, per output kind: the retrieval reference (no training of a
-  generator), and GAN inverters at three seeds;
+- `leakage`: what a prediction API leaks, per output kind: the retrieval reference and the ridge
+  regression to evaluator features (neither trains a generator), and GAN inverters at three seeds;
 - `networks`, `networks-gpu`: the classifiers and the evaluator trained from scratch (CPU or GPU size),
   with their PGD and AutoAttack accuracy.
 
@@ -136,6 +136,32 @@ def retrieval(exp: Experiment, name: str, kind: str, k: int = 1, overrides: tupl
         )
     )
     return score(exp, name, needs=(build.name,))
+
+
+def ridge(exp: Experiment, name: str, kind: str, overrides: tuple[str, ...] = ()) -> Step:
+    """The ridge reference (no image made): its identification lands in {root}/<name>/eval/fidelity."""
+    return exp.add(
+        Step(
+            name,
+            (
+                "{py}",
+                "evaluate.py",
+                "baseline",
+                "ridge",
+                "--classifier",
+                classifier(kind),
+                "--evaluator",
+                EVALUATOR,
+                "--config",
+                CPU_CONFIG,
+                "--out",
+                f"{{root}}/{name}",
+                *overrides,
+            ),
+            name,
+            result=f"{name}/eval/fidelity/results.json",
+        )
+    )
 
 
 def decoder(exp: Experiment, name: str, kind: str, seed: int, overrides: tuple[str, ...] = ()) -> Step:
@@ -362,6 +388,7 @@ def leakage() -> Experiment:
     for kind in CLASSIFIERS:
         for output in LEAKAGE_KINDS:
             retrieval(exp, f"lookup-{kind}-{slug(output)}", kind, overrides=(f"classifier.output={output}",))
+            ridge(exp, f"ridge-{kind}-{slug(output)}", kind, overrides=(f"classifier.output={output}",))
     for output in LEAKAGE_GAN_KINDS:
         for kind in CLASSIFIERS:
             for seed in SEEDS:

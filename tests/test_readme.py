@@ -30,8 +30,11 @@ NOT_RUN = {
     "source .venv/bin/activate": "this test runs inside .venv",
     "python experiments/run.py reference runs/reference --list": "needs the experiment's folder; "
     "tests/test_experiment_runner.py runs the runner on an experiment it builds",
-    "python experiments/run.py reference runs/reference": "hours of CPU; each of its steps is a command run here",
-    "python experiments/run.py diagnosis runs/diagnosis --only 'paper-*' 'default-*'": "hours of CPU; the same",
+    "python experiments/run.py reference runs/reference --records experiments/records/reference": "hours of CPU; "
+    "each of its steps is a command run here, and tests/test_experiment_runner.py runs the ledger",
+    "python experiments/run.py diagnosis runs/diagnosis --records experiments/records/diagnosis --only 'paper-*'": (
+        "hours of CPU; the same"
+    ),
     "python experiments/collect_results.py --reference runs/reference --diagnosis runs/diagnosis --leakage "
     "runs/leakage": "needs the experiments' folders; tests/test_results_document.py runs it on folders it builds",
     "python -m classifiers.convert robustness:cifar_resnet50 cifar_l2_0_5.pt --out robust_c10.safetensors "
@@ -84,6 +87,7 @@ TINY = [  # (start of a README command, what is added to it)
     ("python evaluate.py ood", ["--limit", "4"]),
     ("python evaluate.py baseline decoder", ["--steps", "3", *TRAIN[1:3]]),
     ("python evaluate.py baseline retrieval", ["--lookup-images", "2000"]),
+    ("python evaluate.py baseline ridge", ["--train-images", "2000", "--limit", "500"]),
     (
         "python evaluate.py baseline optimize",
         ["--limit", "8", "--steps", "2", "--candidates", "8", "--no-realism", "--reference-images", "100"],

@@ -1,8 +1,10 @@
-"""`evaluate.py baseline decoder|retrieval|optimize`: the baselines every inverter is held against.
+"""`evaluate.py baseline decoder|retrieval|optimize|ridge`: the baselines every inverter is held against.
 
 `baseline decoder` trains the pixel-loss decoder and `baseline retrieval` builds the nearest-neighbour
 reference; both write an ordinary snapshot (score it with `fidelity`). `baseline optimize` runs
-optimisation-based inversion on test images and scores it with the fidelity table.
+optimisation-based inversion on test images and scores it with the fidelity table. `baseline ridge`
+makes no image: a linear map from the classifier's outputs to the evaluator's features, scored by
+identification.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from infra.batches import eval_batches
 from infra.cli import integer, number
 from infra.config import load_config
 from infra.datasets import load_data
+from infra.estimate import Estimate, bootstrap_mean
 
 from ..baselines.optimization import optimize_reconstruct
 from ..baselines.pixel_decoder import train_decoder
 from ..baselines.retrieval import build_retrieval
+from ..baselines.ridge import explained_variance, fit_ridge, outputs_and_features
 from ..config import Config
 from ..evaluation.fidelity import collect
+from ..evaluation.identification import identification
 from ..evaluation.scoring import first_indices, load_evaluator
 from ..presentation.images import group_grid
 from ..presentation.tables import fidelity_table
@@ -200,4 +205,98 @@ class Optimization(_Baseline):
             f"grey start and from a random start so that the classifier's logits match the test image's."
         )
         out.picture("grid.png", grid, caption)
-        return table + f"\n{seconds:.1f} s; {out}"
+        return table + f"\n{seconds:.1f} s; {out.path}"
+
+
+@register
+class Ridge(_Baseline):
+    name = "ridge"
+    help = (
+        "a non-generative reference: ridge regression from the classifier's outputs to the evaluator's features "
+        "(fitted on the training split), scored by identification of the test images"
+    )
+    heading = "Baseline: ridge regression to evaluator features"
+    about = (
+        "How much of the evaluator's view of an image a linear map of the classifier's outputs recovers, with no "
+        "generator trained: each test image's predicted features pick out its source among the candidates."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--out", help="results go to OUT/eval/fidelity (default runs/ridge-<classifier's folder>)")
+        add_evaluator_argument(parser)
+        parser.add_argument(
+            "--alpha",
+            type=number(at_least=0),
+            default=1.0,
+            help="the ridge penalty on standardised inputs (default 1.0; 0 is least squares)",
+        )
+        parser.add_argument(
+            "--train-images",
+            type=integer(1),
+            help="fit on the first N training images only (default: all)",
+        )
+        parser.add_argument("--limit", type=integer(0), default=0, help="score the first N test images (default: all)")
+        parser.add_argument(
+            "--candidates", type=integer(2), default=1000, help="identification: sources per group (default 1000)"
+        )
+        parser.add_argument("--batch-size", type=integer(1), default=500, help="images per batch (default 500)")
+        parser.add_argument(
+            "overrides",
+            nargs="*",
+            metavar="key=value",
+            help="config overrides, e.g. classifier.output=softmax+log (what the regression is given)",
+        )
+
+    def output_dir(self, args: argparse.Namespace) -> Path:
+        out = self.default_root(args) / "eval" / "fidelity"
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+
+    def run(self, args: argparse.Namespace) -> Result:
+        """Fit on the training split, predict the test images' features, identify their sources."""
+        cfg = self.config(args, args.overrides)
+        device = device_of(args)
+        data = load_data(cfg.data)
+        classifier = load_classifier(cfg.classifier, data.channels, device)
+        evaluator = load_evaluator(args.evaluator, data.classes, data.channels, device)
+        start = time.perf_counter()
+        train = first_indices(len(data.train), args.train_images)
+        x_train, f_train = outputs_and_features(
+            classifier, evaluator, data.train, train, device, args.batch_size, "training split"
+        )
+        fit = fit_ridge(x_train, f_train, alpha=args.alpha)
+        test = first_indices(len(data.test), args.limit)
+        x_test, f_test = outputs_and_features(classifier, evaluator, data.test, test, device, args.batch_size, "test")
+        predicted = fit.predict(x_test)
+        ident = identification(predicted, f_test, candidates=args.candidates)
+        fidelity = {
+            "images": Estimate.exact(len(test)),
+            "id_top1": bootstrap_mean(ident["p_top1"]),
+            "id_top5": bootstrap_mean(ident["p_top5"]),
+            "id_chance_top1": Estimate.exact(ident["chance_top1"]),
+            "id_candidates": Estimate.exact(ident["candidates"]),
+        }
+        ridge = {
+            "alpha": fit.alpha,
+            "train_images": len(train),
+            "inputs": x_train.shape[1],
+            "features": f_train.shape[1],
+            "output": cfg.classifier.output,
+            "explained_variance_train": explained_variance(f_train, fit.predict(x_train)),
+            "explained_variance_test": explained_variance(f_test, predicted),
+        }
+        return Result({"fidelity": fidelity, "ridge": ridge, "seconds": time.perf_counter() - start})
+
+    def write(self, result: Result, args: argparse.Namespace, out: Output) -> str:
+        fidelity, ridge, seconds = result.numbers["fidelity"], result.numbers["ridge"], result.numbers["seconds"]
+        table = fidelity_table({"ridge": fidelity})
+        (out / "fidelity.md").write_text(
+            f"Ridge regression (alpha {ridge['alpha']:g}) from the classifier's `{ridge['output']}` outputs "
+            f"({ridge['inputs']} numbers) to the evaluator's {ridge['features']} features, fitted on "
+            f"{ridge['train_images']} training images; it explains {ridge['explained_variance_test']:.1%} of the "
+            f"test features' variance ({ridge['explained_variance_train']:.1%} on the training images). Scored on "
+            f"{fidelity['images'].value:.0f} test images ({seconds:.1f} s).\n\n{table}"
+        )
+        explained = ridge["explained_variance_test"]
+        return table + f"\nexplained variance (test) {explained:.1%}; {seconds:.1f} s; {out.path}"
