@@ -441,6 +441,70 @@ def pictures(ref: Folder, docs: Path) -> list[str]:
     return out
 
 
+def budget_sentence(points: list[dict], lookup: Estimate | None, label: str) -> str:
+    """What the curve says about the budget: the last point against the lookup, and, below it, the gain per
+    1,000 steps over the last half of training and the steps a straight line at that gain would need."""
+    last = points[-1]
+    value = last["id_top1"].value
+    if lookup is None:
+        return f"{label}: {value:.1%} at step {last['step']}."
+    if value >= lookup.value:
+        return f"{label}: {value:.1%} at step {last['step']}, at or above the lookup's {lookup.value:.1%}."
+    tail = [p for p in points if p["step"] >= last["step"] / 2]
+    if len(tail) < 2:
+        return f"{label}: {value:.1%} at step {last['step']}, below the lookup's {lookup.value:.1%}."
+    steps = [p["step"] for p in tail]
+    values = [p["id_top1"].value for p in tail]
+    mean_s, mean_v = sum(steps) / len(steps), sum(values) / len(values)
+    slope = sum((s - mean_s) * (v - mean_v) for s, v in zip(steps, values)) / sum((s - mean_s) ** 2 for s in steps)
+    gap = lookup.value - value
+    if slope <= 0:
+        return (
+            f"{label}: {value:.1%} at step {last['step']}, {gap:.1%} below the lookup's {lookup.value:.1%}, and no "
+            f"longer rising over the last half of training (least-squares gain {1000 * slope:+.2%} per 1,000 "
+            "steps): more steps of this recipe do not close the gap."
+        )
+    return (
+        f"{label}: {value:.1%} at step {last['step']}, {gap:.1%} below the lookup's {lookup.value:.1%}; over the last "
+        f"half of training it gained {1000 * slope:.2%} per 1,000 steps (least squares), so a straight line at "
+        f"that gain reaches the lookup after about {last['step'] + gap / slope:,.0f} steps: an extrapolation, not "
+        "a measurement, and a curve that flattens needs more."
+    )
+
+
+def curve_section(ref: Folder, docs: Path) -> list[str]:
+    names = [f"curve-{method}-{kind}" for kind in CLASSIFIERS for method in ("gan", "paper")]
+    out = [
+        "## Identification against training step",
+        "",
+        "Seed 0 of each recipe keeps its snapshot at every checkpoint (`train.keep_snapshots`);",
+        "`experiments/identification_curve.py` scores each on all 10,000 test images. It says how far a",
+        "budget is from converged, and what budget would reach the lookup.",
+        "",
+    ]
+    for kind, name in CLASSIFIERS.items():
+        for method, label in (("gan", "default recipe"), ("paper", "paper recipe")):
+            step = f"curve-{method}-{kind}"
+            if not ref.done(step):
+                continue
+            data = read_estimates(json.loads((ref.root / step / "curve.json").read_text()))
+            points, lookup = data["points"], data["lookup"]
+            rows = [[f"{p['step']:,}", cell(p["id_top1"], "id_top1"), cell(p["fid"], EVALUATOR_FID)] for p in points]
+            out += [
+                f"### {label.capitalize()}, {name} classifier",
+                "",
+                table(["training step", "identification top-1", "FID (evaluator)"], rows),
+                "",
+                budget_sentence(points, lookup, f"The {label} ({name})"),
+                "",
+            ]
+            link = copy_picture(ref.root / step / "curve.png", docs, f"{step}.png")
+            if link:
+                out += [f"![{step}]({link})", ""]
+    todo = ref.todo(names)
+    return out + ([todo, ""] if todo else [])
+
+
 def fidelity_tables(ref: Folder) -> list[str]:
     out = ["## Full fidelity tables (seed 0 of each trained method)", ""]
     for kind, name in CLASSIFIERS.items():
@@ -574,6 +638,7 @@ def main(argv=None) -> int:
         *verdict_section(ref),
         *main_table(ref),
         *diagnosis_section(diag),
+        *curve_section(ref, out.parent),
         *networks(),
         *pictures(ref, out.parent),
         *fidelity_tables(ref),

@@ -129,3 +129,36 @@ def test_the_answer_says_how_many_training_runs_stand_behind_it(reference, tmp_p
     steps.write_text("".join(line for line in steps.open() if not ("gan-" in line and "seed0" not in line)))
     one = answer_block(summary(Folder(experiment("reference"), reference)))
     assert "one training run per inverter so far, of the 3 planned" in one and "18.5%" in one
+
+
+def _point(step: int, value: float) -> dict:
+    return {
+        "step": step,
+        "id_top1": Estimate(value, value - 0.004, value + 0.004, 10000, "bootstrap"),
+        "fid": Estimate(1.0),
+    }
+
+
+def test_the_curve_gives_the_budget_a_straight_line_would_need(reference, tmp_path):
+    lookup = Estimate(0.15, 0.145, 0.155, 10000, "bootstrap")
+    # 1 point per 1,000 steps after a flat start: 10% at step 10,000 gaining 1% per 1,000 steps.
+    points = [_point(s, 0.01 * s / 1000) for s in range(0, 11000, 1000)]
+    sentence = collect_results.budget_sentence(points, lookup, "The default recipe")
+    assert "10.0% at step 10000, 5.0% below the lookup's 15.0%" in sentence
+    assert "1.00% per 1,000 steps" in sentence and "after about 15,000 steps" in sentence
+    flat = [_point(s, 0.1) for s in range(0, 11000, 1000)]
+    assert "no longer rising" in collect_results.budget_sentence(flat, lookup, "x")
+    assert "at or above the lookup's" in collect_results.budget_sentence([_point(100, 0.2)], lookup, "x")
+    # In the document: the table, the sentence, and the picture copied beside RESULTS.
+    _finish(reference, "curve-gan-std")
+    (reference / "curve-gan-std").mkdir()
+    (reference / "curve-gan-std" / "curve.json").write_text(
+        json.dumps({"run": "r", "points": points, "lookup": lookup}, default=to_json)
+    )
+    (reference / "curve-gan-std" / "curve.png").write_bytes(b"png")
+    out = tmp_path / "docs" / "RESULTS.md"
+    assert collect_results.main(["--reference", str(reference), "--out", str(out), "--readme", ""]) == 0
+    text = out.read_text()
+    assert "### Default recipe, standard classifier" in text and "| 10,000 | 10.0% [9.6%, 10.4%] |" in text
+    assert "after about 15,000 steps" in text and (tmp_path / "docs/results/curve-gan-std.png").is_file()
+    assert "Not finished: curve-paper-std, curve-gan-robust, curve-paper-robust" in text
