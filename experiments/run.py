@@ -16,7 +16,8 @@ it are skipped, the others go on, and the exit code is 1.
 `--records DIR` keeps a ledger of finished steps that outlives the experiment's folder (the project keeps
 its own in experiments/records/<experiment>/, under version control, because a machine's ignored run
 folders do not always survive it): each finished step's files are copied there beside its row of
-steps.tsv, except training state (checkpoints/, snapshots/) and files over 4 MiB (a retrieval index),
+steps.tsv, except training state (checkpoints/, snapshots/) and what only watched a run train (samples/,
+tb/), which a finished step does not need, and files over 4 MiB (a retrieval index), which it does and
 which are named in the row's `left_out`. On the next run, every recorded step whose record is whole is
 put back into ROOT and counted as done; a step whose record left a file out runs again, and so do the
 steps whose output lies inside its folder (its evaluations), since running it again replaces that folder.
@@ -43,7 +44,9 @@ from experiments.manifest import EXPERIMENTS, Experiment, Step, experiment  # no
 
 STEPS_FILE = "steps.tsv"
 RECORD_LIMIT = 4 * 2**20  # bytes: a larger file (a retrieval index, rebuilt in a minute) is left out of a record
-NOT_RECORDED = ("checkpoints", "snapshots")  # training state: a finished run does not need it again
+# Training state, which a finished run does not need again, and what only watched it train (sample grids,
+# TensorBoard's copy of stats.jsonl): a ledger keeps the snapshot, the config, the stats and the log.
+NOT_RECORDED = ("checkpoints", "snapshots", "samples", "tb")
 
 
 def finished(root: Path) -> dict[str, dict]:
