@@ -37,6 +37,7 @@ from experiments.manifest import (  # noqa: E402
     SHIPPED,
     Experiment,
     experiment,
+    leakage_gan_run,
     slug,
 )
 from infra.estimate import Estimate, read_estimates, to_json  # noqa: E402
@@ -548,9 +549,10 @@ def command_sections(ref: Folder) -> list[str]:
     return out
 
 
-def leakage_section(leak: Folder | None) -> list[str]:
+def leakage_section(leak: Folder | None, ref: Folder) -> list[str]:
     if leak is None:
         return []
+    folders = {"reference": ref, "leakage": leak}
     rows = []
     for output in LEAKAGE_KINDS:
         for kind, name in CLASSIFIERS.items():
@@ -558,8 +560,8 @@ def leakage_section(leak: Folder | None) -> list[str]:
             ridge = leak.results(f"ridge-{kind}-{slug(output)}")
             gan = None
             if output in LEAKAGE_GAN_KINDS:
-                runs = [f"gan-{kind}-{slug(output)}-seed{s}" for s in SEEDS]
-                gan = over_seeds(leak, runs, "id_top1")
+                where = [leakage_gan_run(kind, output, s) for s in SEEDS]
+                gan = over_seeds(folders[where[0][0]], [run for _, run in where], "id_top1")
             rows.append(
                 [
                     f"`{output}`",
@@ -578,7 +580,8 @@ def leakage_section(leak: Folder | None) -> list[str]:
         "reference run: a function of the image, not a bound). The retrieval lookup and the ridge regression to the",
         "evaluator's features (`evaluate.py baseline ridge`: linear, no image made) train no generator, so they",
         "measure what leaks without one generator's training in the way; raw `softmax` (no log) shows what the",
-        "encoding alone costs. GAN: the default recipe, mean ± SD over three seeds.",
+        "encoding alone costs. GAN: the default recipe, mean ± SD over three seeds (for `logits`, the reference",
+        "experiment's default-recipe runs, which are the same command).",
         "",
         table(
             ["output", "classifier", "retrieval lookup", "ridge to evaluator features", "GAN (default recipe)"], rows
@@ -643,7 +646,7 @@ def main(argv=None) -> int:
         *pictures(ref, out.parent),
         *fidelity_tables(ref),
         *command_sections(ref),
-        *leakage_section(leak),
+        *leakage_section(leak, ref),
         *wall_times([f for f in (ref, diag, leak) if f is not None]),
     ]
     out.parent.mkdir(parents=True, exist_ok=True)

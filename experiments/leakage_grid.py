@@ -1,11 +1,13 @@
 """The same test images rebuilt from every output kind of the leakage experiment, one picture.
 
     python experiments/leakage_grid.py runs/leakage --out runs/leakage/grid.png
+    python experiments/leakage_grid.py runs/leakage --reference runs/reference --out grid.png   # with logits
 
 Columns: the first image of each class in the test split (10 for Fashion-MNIST). Rows: the test images,
 then, for the standard and then the robust classifier, the GAN inverter (seed 0) of each output kind
-that has one (experiments/manifest.py), all at noise 0. Inverters not finished are left out (and named
-on the console).
+that has one (experiments/manifest.py), all at noise 0. The `logits` inverters are the reference
+experiment's default recipe: their rows come in with --reference. Inverters not finished are left out
+(and named on the console).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.manifest import CLASSIFIERS, LEAKAGE_GAN_KINDS, slug  # noqa: E402
+from experiments.manifest import CLASSIFIERS, LEAKAGE_GAN_KINDS, leakage_gan_run  # noqa: E402
 from infra.batches import eval_batches  # noqa: E402
 from infra.datasets import load_data, split_labels, spread_over_classes  # noqa: E402
 from inversion import Inverter  # noqa: E402
@@ -43,9 +45,16 @@ def main(argv=None) -> int:
     )
     p.add_argument("root", help="the leakage experiment's folder")
     p.add_argument("--out", required=True, help="the PNG to write")
+    p.add_argument("--reference", help="the reference experiment's folder, for the `logits` rows (left out without it)")
     args = p.parse_args(argv)
-    root = Path(args.root)
-    folders = {(cls, kind): root / f"gan-{cls}-{slug(kind)}-seed0" for cls in CLASSIFIERS for kind in LEAKAGE_GAN_KINDS}
+    roots = {"leakage": Path(args.root), "reference": Path(args.reference) if args.reference else None}
+    folders = {}
+    for cls in CLASSIFIERS:
+        for kind in LEAKAGE_GAN_KINDS:
+            where, run = leakage_gan_run(cls, kind, 0)
+            if roots[where] is not None:
+                folders[(cls, kind)] = roots[where] / run
+    root = roots["leakage"]
     found = {key: path for key, path in folders.items() if finished(path)}
     if not found:
         raise SystemExit(f"no finished inverter under {root}")

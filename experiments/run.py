@@ -19,8 +19,9 @@ folders do not always survive it): each finished step's files are copied there b
 steps.tsv, except training state (checkpoints/, snapshots/) and what only watched a run train (samples/,
 tb/), which a finished step does not need, and files over 4 MiB (a retrieval index), which it does and
 which are named in the row's `left_out`. On the next run, every recorded step whose record is whole is
-put back into ROOT and counted as done; a step whose record left a file out runs again, and so do the
-steps whose output lies inside its folder (its evaluations), since running it again replaces that folder.
+put back into ROOT and counted as done; a step whose record left a file out runs again to rebuild it (such
+a file is one its step makes exactly again: a retrieval index is a function of the classifier and the
+training set), and then its evaluations inside its folder come back from the ledger instead of running again.
 """
 
 from __future__ import annotations
@@ -243,7 +244,14 @@ def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str, re
                     record(root, step, seconds, argv)
                     done[step.name] = {"seconds": seconds}
                     print(f"[{time.strftime('%H:%M:%S')}] done {step.name} ({seconds / 60:.1f} min)", flush=True)
-                    if records is not None:
+                    if records is not None and step.name in finished(records):
+                        # It ran again to rebuild what its record left out: the ledger keeps its first record,
+                        # and the evaluations inside its folder come back from there.
+                        for name in restore(exp, root, records):
+                            done[name] = finished(root)[name]
+                            todo[:] = [s for s in todo if s.name != name]
+                            print(f"  restored {name} from {records}", flush=True)
+                    elif records is not None:
                         left_out = archive(exp, step, root, records, seconds, argv)
                         if left_out:
                             print(f"  recorded without {', '.join(left_out)} (over 4 MiB)", flush=True)

@@ -2,6 +2,7 @@
 on the next run, a failure stops only what needs it, and a training step cut off midway resumes."""
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -147,9 +148,15 @@ def test_records_outlive_the_experiment_folder(monkeypatch, tmp_path, capsys):
     import shutil
 
     shutil.rmtree(root)
+    capsys.readouterr()
     assert runner.main(args) == 0
     out = capsys.readouterr().out
-    assert "restored 2 finished steps" in out and "2 steps to run" in out  # the index and its score run again
+    # The index runs again to rebuild its big file; its score comes back from the ledger without running.
+    assert "restored 2 finished steps" in out and "2 steps to run" in out and "restored index/score from" in out
+    clock = Path("logs") / "index--score.seconds"
+    assert (root / clock).read_text() == (records / clock).read_text()
+    assert "] index/score" not in out and "] index\n" in out
+    assert [row.split("\t")[0] for row in (records / "steps.tsv").read_text().splitlines()].count("index") == 1
     assert (root / "run" / "snapshot.txt").read_text() == "weights"
     assert (root / "run" / "eval" / "score" / "results.json").is_file() and (root / "index" / "big.bin").is_file()
     assert set(runner.finished(root)) == {"run", "run/score", "index", "index/score"}

@@ -126,11 +126,12 @@ def test_the_leakage_grid_shows_each_finished_output_kind_and_leaves_out_the_res
 
     from experiments import leakage_grid
 
-    # The leakage experiment's names (experiments/manifest.py): gan-<classifier>-<output>-seed0.
+    # The leakage experiment's names (experiments/manifest.py): gan-<classifier>-<output>-seed0; the logits
+    # run is the reference experiment's gan-<classifier>-seed0 (here one folder holds both experiments).
     assert run_tiny("classifier.output=label", name="gan-std-label-seed0")[0] == 0
-    assert run_tiny(name="gan-std-logits-seed0")[0] == 0
+    assert run_tiny(name="gan-std-seed0")[0] == 0
     # A run still training: its snapshot is a checkpoint's, from before its last step.
-    shutil.copytree(tmp_path / "gan-std-logits-seed0", tmp_path / "gan-std-softmax-log-seed0")
+    shutil.copytree(tmp_path / "gan-std-seed0", tmp_path / "gan-std-softmax-log-seed0")
     path = tmp_path / "gan-std-softmax-log-seed0" / "snapshot.safetensors"
     with safe_open(str(path), framework="pt") as f:
         header, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
@@ -148,6 +149,9 @@ def test_the_leakage_grid_shows_each_finished_output_kind_and_leaves_out_the_res
         return Picture()
 
     monkeypatch.setattr(leakage_grid, "table_grid", table_grid)
-    assert leakage_grid.main([str(tmp_path), "--out", str(tmp_path / "grid.png")]) == 0
+    out = tmp_path / "grid.png"
+    assert leakage_grid.main([str(tmp_path), "--reference", str(tmp_path), "--out", str(out)]) == 0
     assert drawn["rows"] == ["test image", "logits (std)", "label (std)"]  # the softmax+log run is unfinished
-    assert drawn["shape"][0] == 3 and drawn["out"] == tmp_path / "grid.png"
+    assert drawn["shape"][0] == 3 and drawn["out"] == out
+    assert leakage_grid.main([str(tmp_path), "--out", str(out)]) == 0
+    assert drawn["rows"] == ["test image", "label (std)"]  # the logits rows come from the reference experiment

@@ -162,3 +162,25 @@ def test_the_curve_gives_the_budget_a_straight_line_would_need(reference, tmp_pa
     assert "### Default recipe, standard classifier" in text and "| 10,000 | 10.0% [9.6%, 10.4%] |" in text
     assert "after about 15,000 steps" in text and (tmp_path / "docs/results/curve-gan-std.png").is_file()
     assert "Not finished: curve-paper-std, curve-gan-robust, curve-paper-robust" in text
+
+
+def test_the_leakage_table_takes_its_logits_gan_from_the_reference_experiment(reference, tmp_path):
+    """The `logits` cell's GAN runs are the reference experiment's default recipe (18.5, 19.0, 19.5%: mean
+    19.0); the other trained cells are the leakage experiment's own (label: 1.0, 1.2, 1.4%: mean 1.2)."""
+    leak = tmp_path / "leakage"
+    leakage = experiment("leakage")
+    for seed, value in enumerate((0.010, 0.012, 0.014)):
+        name = f"gan-std-label-seed{seed}/fidelity"
+        _finish(leak, name)
+        path = leak / leakage.step(name).result
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"fidelity": _numbers(value)}, default=to_json))
+    assert not any(s.name.startswith("gan-std-logits") for s in leakage.steps)  # nothing trained twice
+    out = tmp_path / "RESULTS.md"
+    args = ["--reference", str(reference), "--leakage", str(leak), "--out", str(out), "--readme", ""]
+    assert collect_results.main(args) == 0
+    cells = [line.split(" | ") for line in out.read_text().splitlines() if line.startswith("| `")]
+    rows = {f"{c[0]} {c[1]}": " | ".join(c) for c in cells}
+    assert rows["| `logits` standard"].endswith("| 19.0% ± 0.5% (3 runs) |")
+    assert rows["| `label` standard"].endswith("| 1.2% ± 0.2% (3 runs) |")
+    assert rows["| `softmax+log` robust"].endswith("| no runs |")
