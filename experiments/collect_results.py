@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -591,6 +592,12 @@ def leakage_section(leak: Folder | None, ref: Folder) -> list[str]:
     ]
 
 
+def shown(command: str) -> str:
+    """A step's command as a reader types it: paths inside the repository relative, the project's Python `python`."""
+    command = command.replace(f"{ROOT}{os.sep}", "")
+    return "python" + command[len(".venv/bin/python") :] if command.startswith(".venv/bin/python ") else command
+
+
 def wall_times(folders: list[Folder]) -> list[str]:
     out = []
     for folder in folders:
@@ -602,7 +609,7 @@ def wall_times(folders: list[Folder]) -> list[str]:
             "",
             table(
                 ["step", "minutes", "command"],
-                [[r["step"], f"{int(r['seconds']) / 60:.1f}", f"`{r['command']}`"] for r in rows],
+                [[r["step"], f"{int(r['seconds']) / 60:.1f}", f"`{shown(r['command'])}`"] for r in rows],
             ),
             "",
         ]

@@ -184,3 +184,12 @@ def test_the_leakage_table_takes_its_logits_gan_from_the_reference_experiment(re
     assert rows["| `logits` standard"].endswith("| 19.0% ± 0.5% (3 runs) |")
     assert rows["| `label` standard"].endswith("| 1.2% ± 0.2% (3 runs) |")
     assert rows["| `softmax+log` robust"].endswith("| no runs |")
+
+
+def test_the_wall_time_table_shows_commands_as_a_reader_types_them():
+    root = collect_results.ROOT
+    typed = f"{root}/.venv/bin/python evaluate.py fidelity --run {root}/runs/reference/x --evaluator e.safetensors"
+    assert (
+        collect_results.shown(typed) == "python evaluate.py fidelity --run runs/reference/x --evaluator e.safetensors"
+    )
+    assert collect_results.shown("/usr/bin/python3 train.py") == "/usr/bin/python3 train.py"  # another Python: as run
