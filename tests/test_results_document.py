@@ -22,7 +22,7 @@ def _finish(root: Path, name: str, fidelity: dict | None = None, seconds: int = 
     with open(steps, "a") as f:
         f.write(f"{name}\t{seconds}\tpython step {name}\n")
     if fidelity is not None:
-        step = experiment("reference" if "diag" not in str(root) else "diagnosis").step(name)
+        step = experiment("diagnosis" if root.name == "diag" else "reference").step(name)
         path = root / step.result
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"fidelity": fidelity}, default=to_json))
@@ -193,3 +193,28 @@ def test_the_wall_time_table_shows_commands_as_a_reader_types_them():
         collect_results.shown(typed) == "python evaluate.py fidelity --run runs/reference/x --evaluator e.safetensors"
     )
     assert collect_results.shown("/usr/bin/python3 train.py") == "/usr/bin/python3 train.py"  # another Python: as run
+
+
+def test_the_diagnosis_tables_test_each_change_against_their_own_base(reference, tmp_path):
+    """Known answers: the paper recipe's seeds 2.6, 2.9, 3.2% and the pixel term's 10, 11, 12% (+8.1 points);
+    the robust rows' base 13, 14, 15% and the wider G's 18, 19, 20% (+5.0 points); the rest not run."""
+    diag = tmp_path / "diag"
+    cells = {"paper": (0.026, 0.029, 0.032), "pixel-term": (0.10, 0.11, 0.12)}
+    cells |= {"robust": (0.13, 0.14, 0.15), "robust-g-width-16": (0.18, 0.19, 0.20)}
+    for label, values in cells.items():
+        for seed, value in enumerate(values):
+            _finish(diag, f"{label}-seed{seed}/fidelity", _numbers(value))
+    out = tmp_path / "RESULTS.md"
+    args = ["--reference", str(reference), "--diagnosis", str(diag), "--out", str(out), "--readme", ""]
+    assert collect_results.main(args) == 0
+    text = out.read_text()
+    rows = {line.split(" | ")[0][2:]: line for line in text.splitlines() if line.startswith("| ")}
+    assert "| 11.0% ± 1.0% (3 runs) | +8.1 points, p = " in rows["pixel-term"]
+    assert "| 19.0% ± 1.0% (3 runs) | +5.0 points, p = " in rows["robust-g-width-16"]
+    assert "not run yet" in rows["robust-cond-width-256"] and "not run yet" in rows["logit-consistency"]
+    _finish(diag, "std-seed0/fidelity", _numbers(0.16))  # one run: shown, not tested
+    assert collect_results.main(args) == 0
+    std = next(line for line in out.read_text().splitlines() if line.startswith("| std |"))
+    assert "| 16.0% (1 run) | fewer than two runs on a side: not tested |" in std
+    assert text.index("## What limits the paper recipe") < text.index("## What holds the robust inverter back")
+    assert "| configuration | settings | identification top-1 | vs robust |" in text
