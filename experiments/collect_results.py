@@ -92,7 +92,15 @@ class Folder:
         left = [n for n in names if not self.done(n)]
         if not left:
             return ""
-        patterns = " ".join(f"'{n}'" for n in left[:6]) + (" ..." if len(left) > 6 else "")
+        # The command runs them and every unfinished step they need (a score needs its training run).
+        wanted: set[str] = set()
+        stack = list(left)
+        while stack:
+            name = stack.pop()
+            if name not in wanted and not self.done(name):
+                wanted.add(name)
+                stack += self.exp.step(name).needs
+        patterns = " ".join(f"'{s.name}'" for s in self.exp.steps if s.name in wanted)
         return (
             f"Not finished: {', '.join(left[:6])}{' and more' if len(left) > 6 else ''} "
             f"(`python experiments/run.py {self.exp.name} {self.root} --records experiments/records/{self.exp.name} "

@@ -341,7 +341,6 @@ ALL_TERMS = (
     "model.g.logit_input=true",
     "train.pixel_loss_weight=1",
     "train.feature_loss_weight=1",
-    "train.adversarial_weight=0.3",
     "train.g_lr=5e-4",
     "train.d_lr=5e-4",
 )
@@ -352,7 +351,7 @@ DIAGNOSIS = {
     "feature-term": (PAPER_CONFIG, ("train.feature_loss_weight=1",)),
     "logit-consistency": (PAPER_CONFIG, ("train.logit_loss_weight=1",)),
     "cond-width-256": (PAPER_CONFIG, ("model.g.cond_hidden=256",)),
-    "all-terms": (PAPER_CONFIG, ALL_TERMS),
+    "all-terms": (PAPER_CONFIG, (*ALL_TERMS, "train.adversarial_weight=0.3")),
     "all-terms-no-adversarial": (PAPER_CONFIG, (*ALL_TERMS, "train.adversarial_weight=0")),
 }
 

@@ -85,7 +85,7 @@ def test_unfinished_steps_are_named_with_the_command_that_runs_them(reference, t
     assert "Not finished: knn10-std/fidelity" in text
     assert (
         f"`python experiments/run.py reference {reference} --records experiments/records/reference "
-        "--only 'knn10-std/fidelity'" in text
+        "--only 'knn10-std' 'knn10-std/fidelity' 'knn10-robust' 'knn10-robust/fidelity' " in text  # with their needs
     )
     row = next(line for line in text.splitlines() if "| pixel-loss decoder |" in line)
     assert "not run yet" in row
