@@ -56,8 +56,12 @@ class VGGSmall(nn.Module):
                 out.append(h)
         return out + [h]
 
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """The logits from `features` (forward is classify(features(x)))."""
+        return self.head(features)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        return self.classify(self.features(x))
 
 
 class BasicBlock(nn.Module):
@@ -105,8 +109,12 @@ class ResNet18(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(x)[-1]
 
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """The logits from `features` (forward is classify(features(x)))."""
+        return self.linear(features)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.features(x))
+        return self.classify(self.features(x))
 
 
 class SmallCNN(nn.Module):
@@ -153,8 +161,12 @@ class SmallCNN(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.fc1(self._trunk(x)))
 
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """The logits from `features` (forward is classify(features(x)))."""
+        return self.fc2(features)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.features(x))
+        return self.classify(self.features(x))
 
 
 def _small_cnn(convs, activation):

@@ -98,6 +98,18 @@ class FrozenClassifier(nn.Module):
             return list(self.model.forward_intermediates(x, intermediates_only=True))
         raise TypeError(f"{type(self.model).__name__} exposes no stage activations")
 
+    def features_and_output(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`features(images)` and `self(images)`, from one pass through the network's body where it exposes
+        its head (this project's architectures: `classify`; timm's: `forward_head`), else from two."""
+        x = self.preprocess(images)
+        if hasattr(self.model, "features") and hasattr(self.model, "classify"):
+            features = self.model.features(x)
+            return features, self.output(self.model.classify(features))
+        if hasattr(self.model, "forward_features") and hasattr(self.model, "forward_head"):
+            body = self.model.forward_features(x)
+            return self.model.forward_head(body, pre_logits=True), self.output(self.model.forward_head(body))
+        return self.features(images), self(images)
+
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """Penultimate features, for networks that expose them (this project's architectures, timm)."""
         x = self.preprocess(images)

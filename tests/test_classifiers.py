@@ -66,6 +66,42 @@ def test_project_checkpoint_round_trip_keeps_logits(tmp_path, arch):
     torch.testing.assert_close(frozen(x), model(x))  # (x + 1) / 2 then (x - 0.5) / 0.5: equal up to rounding
 
 
+class HeadHidden(nn.Module):
+    """A network with features and logits but no `classify`: the wrapper cannot split it."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def features(self, x):
+        return self.inner.features(x)
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("arch", [*sorted(ARCHITECTURES), "timm:resnet18", "other"])
+def test_features_and_output_in_one_pass_equal_the_two_calls(arch):
+    """The evaluator's features and its (output model's) answer from one pass of the body must be what
+    `features` and `forward` give apart, for every architecture, through an output model, and for a
+    network without a head the wrapper can call (two passes)."""
+    from classifiers.outputs import parse_output
+
+    torch.manual_seed(0)
+    if arch.startswith("timm:"):
+        frozen = load_classifier(ClassifierConfig(name=arch, pretrained=False), data_channels=1)
+        x = torch.rand(2, 1, 32, 32) * 2 - 1
+    else:
+        model = build_arch("vgg_small" if arch == "other" else arch, 10, 1, width=8)
+        if arch == "other":
+            model = HeadHidden(model)
+        info = ClassifierInfo(10, 1, None, [0.5], [0.5])
+        frozen = FrozenClassifier(model, info, parse_output("softmax+log"))
+        x = torch.rand(4, 1, 32, 32) * 2 - 1
+    features, output = frozen.features_and_output(x)
+    assert torch.equal(features, frozen.features(x)) and torch.equal(output, frozen(x))
+
+
 def test_project_checkpoint_errors(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         load_classifier(ClassifierConfig(name="project", checkpoint=str(tmp_path / "none.safetensors")), 1)

@@ -70,6 +70,15 @@ def _cropper(border: int):
 
 
 @torch.no_grad()
+def _features_and_answer(evaluator, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The evaluator's features and logits, from one pass where it can (FrozenClassifier), else two."""
+    if hasattr(evaluator, "features_and_output"):
+        features, answer = evaluator.features_and_output(images)
+    else:
+        features, answer = evaluator.features(images), evaluator(images)
+    return features.float(), answer.float()
+
+
 def collect(
     reconstruct: Reconstruct,
     classifier,
@@ -106,12 +115,12 @@ def collect(
             add("ssim_noise_mean", torch.stack([metrics.ssim(crop(x), crop(d)) for d in draws]).mean(0))
         if len(draws) >= 2:
             add("diversity", metrics.diversity(draws))
-        f_src, f_rec = evaluator.features(x).float(), evaluator.features(recon).float()
+        f_src, judged_src = _features_and_answer(evaluator, x)
+        f_rec, judged = _features_and_answer(evaluator, recon)
         add("feature_distance", metrics.relative_feature_distance(f_src, f_rec))
-        judged = evaluator(recon).float()
         add("evaluator_acc_recon", judged.argmax(1) == labels)
         add("evaluator_top5_recon", (judged.topk(min(5, judged.shape[1]), dim=1).indices == labels[:, None]).any(1))
-        add("evaluator_acc_original", evaluator(x).argmax(1) == labels)
+        add("evaluator_acc_original", judged_src.argmax(1) == labels)
         recon_logits = classifier(recon).float()
         add("top1_agreement", recon_logits.argmax(1) == logits.argmax(1))
         add("logit_cosine", metrics.cosine(logits, recon_logits))
