@@ -392,13 +392,14 @@ def change_table(diag: Folder, rows_of: dict[str, tuple[str, tuple[str, ...]]], 
         if not numbers["id_top1"].values:
             rows.append([label, settings, *["not run yet"] * 4])
             continue
-        test = verdicts.welch(numbers["id_top1"], reference) if label != base and reference.values else None
-        if label == base:
-            moved = ""
-        elif test is None:
-            moved = "fewer than two runs on a side: not tested"
-        else:
-            moved = f"{test.difference * 100:+.1f} points, p = {test.p:.2g}"
+        moved = ""
+        if label != base:
+            test = verdicts.welch(numbers["id_top1"], reference) if reference.values else None
+            moved = (
+                "fewer than two runs on a side: not tested"
+                if test is None
+                else (f"{test.difference * 100:+.1f} points, p = {test.p:.2g}")
+            )
         rows.append(
             [
                 label,

@@ -375,25 +375,19 @@ ROBUST_DIAGNOSIS = {
 
 def diagnosis() -> Experiment:
     exp = Experiment("diagnosis", "what limits the paper recipe and what closes the gap; what holds robust back")
-    for label, (config, overrides) in DIAGNOSIS.items():
+    rows = [(label, config, "std", DIAGNOSIS_STEPS, 500, o) for label, (config, o) in DIAGNOSIS.items()]
+    rows += [
+        (label, CPU_CONFIG, kind, ROBUST_DIAGNOSIS_STEPS, 1000, o) for label, (kind, o) in ROBUST_DIAGNOSIS.items()
+    ]
+    for label, config, kind, steps, every, overrides in rows:
         for seed in SEEDS:
             train_and_score(
                 exp,
                 f"{label}-seed{seed}",
                 config,
-                "std",
-                seed,
-                (f"train.max_steps={DIAGNOSIS_STEPS}", "train.checkpoint_every=500", *overrides),
-            )
-    for label, (kind, overrides) in ROBUST_DIAGNOSIS.items():
-        for seed in SEEDS:
-            train_and_score(
-                exp,
-                f"{label}-seed{seed}",
-                CPU_CONFIG,
                 kind,
                 seed,
-                (f"train.max_steps={ROBUST_DIAGNOSIS_STEPS}", "train.checkpoint_every=1000", *overrides),
+                (f"train.max_steps={steps}", f"train.checkpoint_every={every}", *overrides),
             )
     return exp
 

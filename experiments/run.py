@@ -247,9 +247,10 @@ def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str, re
                     if records is not None and step.name in finished(records):
                         # It ran again to rebuild what its record left out: the ledger keeps its first record,
                         # and the evaluations inside its folder come back from there.
-                        for name in restore(exp, root, records):
-                            done[name] = finished(root)[name]
-                            todo[:] = [s for s in todo if s.name != name]
+                        back = restore(exp, root, records)
+                        done.update({name: row for name, row in finished(root).items() if name in back})
+                        todo[:] = [s for s in todo if s.name not in back]
+                        for name in back:
                             print(f"  restored {name} from {records}", flush=True)
                     elif records is not None:
                         left_out = archive(exp, step, root, records, seconds, argv)

@@ -69,7 +69,6 @@ def _cropper(border: int):
     return lambda images: images[..., border:-border, border:-border]
 
 
-@torch.no_grad()
 def _features_and_answer(evaluator, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The evaluator's features and logits, from one pass where it can (FrozenClassifier), else two."""
     if hasattr(evaluator, "features_and_output"):
@@ -79,6 +78,7 @@ def _features_and_answer(evaluator, images: torch.Tensor) -> tuple[torch.Tensor,
     return features.float(), answer.float()
 
 
+@torch.no_grad()
 def collect(
     reconstruct: Reconstruct,
     classifier,
