@@ -45,7 +45,7 @@ browser:
 	@bash scripts/get_chromium.sh
 
 test: lint $(DATA) browser
-	@HF_HUB_OFFLINE=1 $(PY) -m pytest -q tests; rc=$$?; \
+	@HF_HUB_OFFLINE=1 $(PY) -m pytest -q --durations=15 tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # The shipped networks in checkpoints/fmnist/ when present, else trains small ones (scripts/demo.sh).

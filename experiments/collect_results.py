@@ -30,6 +30,7 @@ from classifiers.checkpoint import read_metadata  # noqa: E402
 from experiments import verdicts  # noqa: E402
 from experiments.manifest import (  # noqa: E402
     CLASSIFIERS,
+    CURVES,
     DIAGNOSIS,
     DIAGNOSIS_STEPS,
     LEAKAGE_GAN_KINDS,
@@ -38,6 +39,7 @@ from experiments.manifest import (  # noqa: E402
     ROBUST_DIAGNOSIS_STEPS,
     SEEDS,
     SHIPPED,
+    WIDE,
     Experiment,
     experiment,
     leakage_gan_run,
@@ -59,6 +61,8 @@ MAIN = (
     ("evaluator_acc_recon_correct", "… where phi is right (class)"),
 )
 TRAINED = {"gan": "GAN, default recipe", "paper": "GAN, paper recipe", "decoder": "pixel-loss decoder"}
+# Candidate recipes trained for one classifier only: (method, classifier) -> label.
+CANDIDATES = {(WIDE, "robust"): "GAN, default recipe, G twice as wide"}
 REFERENCES = {"floor": "class floor (label only)", "lookup": "retrieval lookup", "knn10": "mean of 10 nearest"}
 
 
@@ -195,6 +199,10 @@ def method_rows(ref: Folder) -> dict[tuple[str, str], dict[str, Estimate]]:
         optimised = ref.results(f"optimize-{kind}")
         if optimised:
             rows[("optimize", kind)] = optimised["fidelity"]
+    for method, kind in CANDIDATES:
+        runs = seeds_of(ref, method, kind)
+        if any(ref.fidelity(r) for r in runs):
+            rows[(method, kind)] = {key: over_seeds(ref, runs, key) for key, _ in MAIN}
     return rows
 
 
@@ -278,7 +286,8 @@ def main_table(ref: Folder) -> list[str]:
     body = []
     labels = {**REFERENCES, **TRAINED, "optimize": "optimisation (first 1,000 test images)"}
     for kind, name in CLASSIFIERS.items():
-        for method, label in labels.items():
+        candidates = {method: label for (method, k), label in CANDIDATES.items() if k == kind}
+        for method, label in {**labels, **candidates}.items():
             numbers = rows.get((method, kind))
             runs = "1" if method in REFERENCES or method == "optimize" else None
             if numbers is None:
@@ -286,9 +295,11 @@ def main_table(ref: Folder) -> list[str]:
                 continue
             n = runs or str(numbers["id_top1"].n)
             body.append([name, label, n, *(cell(numbers.get(key), key) for key, _ in MAIN)])
-    names = [f"{m}-{k}/fidelity" for k in CLASSIFIERS for m in REFERENCES] + [
-        f"{r}/fidelity" for k in CLASSIFIERS for m in TRAINED for r in seeds_of(ref, m, k)
-    ]
+    names = (
+        [f"{m}-{k}/fidelity" for k in CLASSIFIERS for m in REFERENCES]
+        + [f"{r}/fidelity" for k in CLASSIFIERS for m in TRAINED for r in seeds_of(ref, m, k)]
+        + [f"{r}/fidelity" for m, k in CANDIDATES for r in seeds_of(ref, m, k)]
+    )
     return [
         "## Every method, both classifiers",
         "",
@@ -347,6 +358,16 @@ def verdict_section(ref: Folder) -> list[str]:
                 )
             )
             rows.append([f"Robust logits give better reconstructions than standard ones ({TRAINED[method]})", text])
+    for (method, kind), label in CANDIDATES.items():
+        candidate, gan = method_rows(ref).get((method, kind)), s.get(f"gan-{kind}")
+        if candidate and gan:
+            text = "; ".join(
+                verdicts.compare_runs(
+                    method, candidate[key], "default", gan[key], measure, fmt(key), MEASURES[key].better
+                )
+                for key, measure in (("id_top1", "identification"), (EVALUATOR_FID, "FID"))
+            )
+            rows.append([f"{label} beats the default recipe ({CLASSIFIERS[kind]})", text])
     if not rows:
         return []
     return ["## Verdicts", "", table(["claim", "what the runs say"], rows), ""]
@@ -513,7 +534,7 @@ def budget_sentence(points: list[dict], lookup: Estimate | None, label: str) -> 
 
 
 def curve_section(ref: Folder, docs: Path) -> list[str]:
-    names = [f"curve-{method}-{kind}" for kind in CLASSIFIERS for method in ("gan", "paper")]
+    names = [f"curve-{method}-{kind}" for method, kind in CURVES]
     out = [
         "## Identification against training step",
         "",
@@ -522,25 +543,25 @@ def curve_section(ref: Folder, docs: Path) -> list[str]:
         "budget is from converged, and what budget would reach the lookup.",
         "",
     ]
-    for kind, name in CLASSIFIERS.items():
-        for method, label in (("gan", "default recipe"), ("paper", "paper recipe")):
-            step = f"curve-{method}-{kind}"
-            if not ref.done(step):
-                continue
-            data = read_estimates(json.loads((ref.root / step / "curve.json").read_text()))
-            points, lookup = data["points"], data["lookup"]
-            rows = [[f"{p['step']:,}", cell(p["id_top1"], "id_top1"), cell(p["fid"], EVALUATOR_FID)] for p in points]
-            out += [
-                f"### {label.capitalize()}, {name} classifier",
-                "",
-                table(["training step", "identification top-1", "FID (evaluator)"], rows),
-                "",
-                budget_sentence(points, lookup, f"The {label} ({name})"),
-                "",
-            ]
-            link = copy_picture(ref.root / step / "curve.png", docs, f"{step}.png")
-            if link:
-                out += [f"![{step}]({link})", ""]
+    labels = {"gan": "default recipe", "paper": "paper recipe", WIDE: "default recipe with G twice as wide"}
+    for method, kind in CURVES:
+        name, label, step = CLASSIFIERS[kind], labels[method], f"curve-{method}-{kind}"
+        if not ref.done(step):
+            continue
+        data = read_estimates(json.loads((ref.root / step / "curve.json").read_text()))
+        points, lookup = data["points"], data["lookup"]
+        rows = [[f"{p['step']:,}", cell(p["id_top1"], "id_top1"), cell(p["fid"], EVALUATOR_FID)] for p in points]
+        out += [
+            f"### {label.capitalize()}, {name} classifier",
+            "",
+            table(["training step", "identification top-1", "FID (evaluator)"], rows),
+            "",
+            budget_sentence(points, lookup, f"The {label} ({name})"),
+            "",
+        ]
+        link = copy_picture(ref.root / step / "curve.png", docs, f"{step}.png")
+        if link:
+            out += [f"![{step}]({link})", ""]
     todo = ref.todo(names)
     return out + ([todo, ""] if todo else [])
 

@@ -161,7 +161,29 @@ def test_the_curve_gives_the_budget_a_straight_line_would_need(reference, tmp_pa
     text = out.read_text()
     assert "### Default recipe, standard classifier" in text and "| 10,000 | 10.0% [9.6%, 10.4%] |" in text
     assert "after about 15,000 steps" in text and (tmp_path / "docs/results/curve-gan-std.png").is_file()
-    assert "Not finished: curve-paper-std, curve-gan-robust, curve-paper-robust" in text
+    assert "Not finished: curve-paper-std, curve-gan-robust, curve-paper-robust, curve-wide-robust" in text
+
+
+def test_a_candidate_recipe_gets_its_row_and_its_verdict_against_the_default(reference, tmp_path):
+    """The wider G for the robust classifier: 20, 21, 22% (mean 21.0, SD 1.0) against the robust default's 19.1,
+    19.2, 19.3% (mean 19.2, SD 0.1): Welch's t = 1.8 / sqrt(1/3 + 0.01/3) = 3.1 on about 2 degrees of freedom,
+    p about 0.09, so no difference is shown; at 24, 25, 26% it is clearly ahead."""
+    out = tmp_path / "RESULTS.md"
+    for values, expected in (((0.20, 0.21, 0.22), "no difference shown"), ((0.24, 0.25, 0.26), "wide ahead")):
+        steps = reference / "steps.tsv"
+        steps.write_text("".join(line for line in steps.open() if "wide-" not in line))
+        for seed, value in enumerate(values):
+            _finish(reference, f"wide-robust-seed{seed}/fidelity", _numbers(value, fid=1.5))
+        assert collect_results.main(["--reference", str(reference), "--out", str(out), "--readme", ""]) == 0
+        text = out.read_text()
+        row = next(line for line in text.splitlines() if "| GAN, default recipe, G twice as wide |" in line)
+        assert row.startswith("| robust |") and f"{sum(values) / 3:.1%} ± 1.0%" in row
+        verdict = next(
+            line for line in text.splitlines() if "G twice as wide beats the default recipe (robust)" in line
+        )
+        assert f"identification: wide {sum(values) / 3:.1%} ± 1.0% (3 runs) vs default 19.2% ± 0.1% (3 runs)" in verdict
+        assert expected in verdict
+    assert not any("G twice as wide" in line and line.startswith("| standard |") for line in text.splitlines())
 
 
 def test_the_leakage_table_takes_its_logits_gan_from_the_reference_experiment(reference, tmp_path):
