@@ -50,6 +50,7 @@ TRAIN = [
     "train.max_steps=2",
     "train.batch_size=8",
     "train.logit_stats_samples=64",
+    "train.standing_samples=64",  # 8 batches of standing statistics per grid, not 128: most of a 2-step run
     "train.sample_every=2",
     "train.checkpoint_every=2",
 ]
@@ -193,7 +194,7 @@ def _run(command: str, work: Path, monkeypatch) -> int:
 def test_the_readme_commands_run(workdir, monkeypatch):
     ran = []
     for command in readme_commands():
-        if command in NOT_RUN:
+        if command in NOT_RUN or command in ran:  # a page repeating a command already run here: the same output
             continue
         added = next((extra for prefix, extra in TINY if command.startswith(prefix)), [])
         if command in DRY_RUN:
