@@ -8,9 +8,10 @@
 A step that finished is recorded in ROOT/steps.tsv (its wall time and command) and skipped on the next
 run, so an experiment can run in pieces where a job's time is limited. A training step cut off midway
 resumes from its newest checkpoint (`train.py --resume`); any other step cut off midway starts again
-after its half-written folder is removed. Each step's output goes to ROOT/logs/<name>.log. On a CPU,
-each step runs with one thread (these networks are too small for two threads to help one job, so two
-jobs at once finish sooner). A failed step is reported with the end of its log; the steps that need
+after its half-written folder is removed. Each step's output goes to ROOT/logs/<name>.log. Each step
+runs with one thread unless OMP_NUM_THREADS says otherwise (these networks are too small for two threads
+to help one job, so two jobs at once finish sooner, and two runners on one machine do not oversubscribe
+its cores). A failed step is reported with the end of its log; the steps that need
 it are skipped, the others go on, and the exit code is 1.
 
 `--records DIR` keeps a ledger of finished steps that outlives the experiment's folder (the project keeps
@@ -203,6 +204,16 @@ def selected(exp: Experiment, patterns: list[str]) -> list[Step]:
     return chosen
 
 
+def step_environment(environ) -> dict:
+    """The steps' environment: offline, and one thread per step unless the caller chose a number. Also with
+    --jobs 1: two runners sharing a machine's cores would otherwise each run two-thread steps, and on a
+    2-core CPU four busy threads made every step several times slower than one thread each."""
+    env = dict(environ, HF_HUB_OFFLINE="1")
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
+    return env
+
+
 def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str, records: Path | None = None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     hardware(root, py)
@@ -211,9 +222,7 @@ def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str, re
     done = finished(root)
     todo = [s for s in selected(exp, patterns) if s.name not in done]
     wanted = {s.name for s in todo}
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    if jobs > 1:
-        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = step_environment(os.environ)
     failed: set[str] = set()
     running: dict[Future, Step] = {}
     print(f"{exp.name}: {len(todo)} steps to run in {root} ({len(done)} already done), {jobs} at a time", flush=True)

@@ -172,3 +172,17 @@ def test_steps_finished_without_records_join_the_ledger(monkeypatch, tmp_path, c
     assert "recorded 2 finished steps" in capsys.readouterr().out
     assert set(runner.finished(records)) == {"run", "run/score"}
     assert (records / "run" / "snapshot.txt").is_file()
+
+
+def test_steps_run_with_one_thread_unless_the_caller_chose(tmp_path, monkeypatch):
+    """Also with --jobs 1: two runners side by side on a 2-core CPU must not run two-thread steps each."""
+    exp = Experiment("threads", "a test")
+    record = "import os, pathlib; pathlib.Path('{root}/t.txt').write_text(os.environ.get('OMP_NUM_THREADS', 'unset'))"
+    exp.add(Step("t", ("{py}", "-c", record), "t.txt"))
+    monkeypatch.setitem(EXPERIMENTS, "threads", lambda: exp)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert runner.main(["threads", str(tmp_path / "a"), "--jobs", "1", "--python", sys.executable]) == 0
+    assert (tmp_path / "a" / "t.txt").read_text() == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert runner.main(["threads", str(tmp_path / "b"), "--jobs", "2", "--python", sys.executable]) == 0
+    assert (tmp_path / "b" / "t.txt").read_text() == "3"
