@@ -7,11 +7,16 @@ the test images, beside the retrieval lookup's value.
 Writes OUT/curve.json (per snapshot: step, identification top-1 and FID with evaluator features, each an
 Estimate) and OUT/curve.png. It answers how far a budget is from converged, and what budget would
 reach the lookup.
+
+Each snapshot's scores are also kept in RUN/eval/curve/ and reused when the same snapshot (its bytes
+hashed) is scored again with the same evaluator and settings, so running this while the run still trains
+scores the snapshots written so far, and the final run scores only the new ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -37,6 +42,8 @@ def main(argv=None) -> int:
     p.add_argument("--lookup", help="the retrieval lookup's run folder (its fidelity results are read)")
     p.add_argument("--evaluator", default=EVALUATOR, help=f"the evaluator (default {EVALUATOR})")
     p.add_argument("--out", required=True, help="the folder to write curve.json and curve.png into")
+    p.add_argument("--limit", type=int, default=0, help="score the first N test images (default: all)")
+    p.add_argument("--candidates", type=int, default=1000, help="identification: sources per group (default 1000)")
     args = p.parse_args(argv)
     run, out = Path(args.run), Path(args.out)
     snapshots = sorted((run / "snapshots").glob("step-*.safetensors"))
@@ -44,13 +51,12 @@ def main(argv=None) -> int:
         raise SystemExit(f"error: {run}/snapshots holds no snapshot; train with train.keep_snapshots=true")
     out.mkdir(parents=True, exist_ok=True)
     _, data = open_inverter(snapshots[0], "cpu")
-    settings = FidelitySettings(noise_draws=0, reference_images=0)
+    settings = FidelitySettings(limit=args.limit, candidates=args.candidates, noise_draws=0, reference_images=0)
     points = []
     for path in snapshots:
-        inverter = Inverter.load(path, device="cpu")
-        numbers = score_inverter(inverter, data, args.evaluator, settings)
-        points.append({"step": inverter.meta["step"], "id_top1": numbers["id_top1"], "fid": numbers[EVALUATOR_FID]})
-        print(f"step {points[-1]['step']}: identification {numbers['id_top1'].cell('{:.1%}')}", flush=True)
+        point = scored(path, run / "eval" / "curve", args.evaluator, settings, data)
+        points.append(point)
+        print(f"step {point['step']}: identification {point['id_top1'].cell('{:.1%}')}", flush=True)
     lookup = None
     if args.lookup:
         results = read_estimates(json.loads((Path(args.lookup) / "eval/fidelity/results.json").read_text()))
@@ -59,6 +65,29 @@ def main(argv=None) -> int:
     plot(points, lookup, out / "curve.png", run.name)
     print(out / "curve.json")
     return 0
+
+
+def scored(snapshot: Path, cache: Path, evaluator: str, settings: FidelitySettings, data) -> dict:
+    """One snapshot's point: from the cache when this snapshot (the same bytes) was scored with the same
+    evaluator and settings, else scored now and cached."""
+    key = {
+        "snapshot": snapshot.name,
+        "sha256": hashlib.sha256(snapshot.read_bytes()).hexdigest(),
+        "evaluator": str(evaluator),
+        "limit": settings.limit,
+        "candidates": settings.candidates,
+    }
+    path = cache / f"{snapshot.stem}.json"
+    if path.is_file():
+        kept = read_estimates(json.loads(path.read_text()))
+        if kept["key"] == key:
+            return kept["point"]
+    inverter = Inverter.load(snapshot, device="cpu")
+    numbers = score_inverter(inverter, data, evaluator, settings)
+    point = {"step": inverter.meta["step"], "id_top1": numbers["id_top1"], "fid": numbers[EVALUATOR_FID]}
+    cache.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"key": key, "point": point}, default=to_json))
+    return point
 
 
 def plot(points: list[dict], lookup, path: Path, name: str) -> None:
