@@ -192,14 +192,10 @@ def method_rows(ref: Folder) -> dict[tuple[str, str], dict[str, Estimate]]:
             f = ref.fidelity(f"{method}-{kind}")
             if f:
                 rows[(method, kind)] = f
-        for method in TRAINED:
-            runs = seeds_of(ref, method, kind)
-            if any(ref.fidelity(r) for r in runs):
-                rows[(method, kind)] = {key: over_seeds(ref, runs, key) for key, _ in MAIN}
         optimised = ref.results(f"optimize-{kind}")
         if optimised:
             rows[("optimize", kind)] = optimised["fidelity"]
-    for method, kind in CANDIDATES:
+    for method, kind in [(m, k) for k in CLASSIFIERS for m in TRAINED] + list(CANDIDATES):
         runs = seeds_of(ref, method, kind)
         if any(ref.fidelity(r) for r in runs):
             rows[(method, kind)] = {key: over_seeds(ref, runs, key) for key, _ in MAIN}
@@ -358,8 +354,9 @@ def verdict_section(ref: Folder) -> list[str]:
                 )
             )
             rows.append([f"Robust logits give better reconstructions than standard ones ({TRAINED[method]})", text])
+    trained = method_rows(ref)
     for (method, kind), label in CANDIDATES.items():
-        candidate, gan = method_rows(ref).get((method, kind)), s.get(f"gan-{kind}")
+        candidate, gan = trained.get((method, kind)), s.get(f"gan-{kind}")
         if candidate and gan:
             text = "; ".join(
                 verdicts.compare_runs(
