@@ -373,13 +373,16 @@ DIAGNOSIS = {
 # before the adversarial phase starts (the identification curve), so these rows train the default recipe's
 # reconstruction phase alone (its adversarial term starts at step 13,000) for 3,000 steps, one change at a
 # time, three seeds per row, each against the `robust` row: a wider G, a wider conditioning, the pixel term
-# alone (the feature term uses the robust classifier's own activations); `std` is the gap at this budget.
+# alone (the feature term uses the robust classifier's own activations), G's learning rate decayed (a half
+# cosine to a tenth over the 3,000 steps: both classifiers' curves flatten at the constant 5e-4); `std` is the
+# gap at this budget.
 ROBUST_DIAGNOSIS_STEPS = 3000
 ROBUST_DIAGNOSIS = {
     "robust": ("robust", ()),
     "robust-g-width-16": ("robust", ("model.g.ch=16",)),
     "robust-cond-width-256": ("robust", ("model.g.cond_hidden=256",)),
     "robust-pixel-term-only": ("robust", ("train.feature_loss_weight=0",)),
+    "robust-g-lr-decay": ("robust", (f"train.g_lr_decay_steps={ROBUST_DIAGNOSIS_STEPS}",)),
     "std": ("std", ()),
 }
 

@@ -61,6 +61,11 @@ class TrainConfig:
     num_d_steps: int = 2
     g_lr: float = 1e-4
     d_lr: float = 4e-4  # two time-scale update rule: D learns faster than G
+    # G's learning rate falls from g_lr along a half cosine to g_lr * g_lr_final over the first
+    # g_lr_decay_steps steps and stays there (0: constant, as in the paper). Large steps late in training
+    # keep G circling a minimum; a decay lets it settle (D's rate is left alone).
+    g_lr_decay_steps: int = 0
+    g_lr_final: float = 0.1
     betas: list[float] = field(default_factory=lambda: [0.0, 0.999])
     adam_eps: float = 1e-6
     ema_decay: float = 0.999  # per step; see ema_half_life_images
@@ -97,6 +102,8 @@ class TrainConfig:
         "num_d_steps": at_least(1),
         "g_lr": above(0),
         "d_lr": above(0),
+        "g_lr_decay_steps": at_least(0),
+        "g_lr_final": between(0, 1),
         "betas": Each(between(0, 1, high_open=True), length=2),
         "adam_eps": above(0),
         "ema_decay": between(0, 1),

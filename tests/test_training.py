@@ -1,9 +1,11 @@
 """train.py end to end on configs/tiny.yaml: outputs, resume, errors."""
 
 import json
+import math
 import shutil
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -480,3 +482,26 @@ def test_a_run_folder_explains_itself(run_tiny):
     assert last["step_time_s"] > 0 and last["memory/peak_mib"] > 0
     meta = Inverter.load(run_dir, device="cpu").meta
     assert meta["parameters"]["G"] > 0 and meta["parameters"]["D"] > 0
+
+
+def test_g_learning_rate_follows_a_half_cosine_then_stays():
+    """Known answers: the start, the midpoint (the mean of the two ends), the end and past it; 0 steps is
+    the paper's constant rate."""
+    t = Config().train
+    t.g_lr, t.g_lr_final, t.g_lr_decay_steps = 1e-3, 0.1, 100
+    rates = [trainer_module.g_learning_rate(t, s) for s in (0, 50, 100, 500)]
+    assert rates == pytest.approx([1e-3, 0.55e-3, 1e-4, 1e-4])
+    t.g_lr_decay_steps = 0
+    assert trainer_module.g_learning_rate(t, 10**6) == 1e-3
+
+
+def test_a_training_run_decays_g_learning_rate_only(run_tiny):
+    """stats.jsonl logs the rate of each logged interval's last step (steps 1 and 3 of a 4-step decay);
+    D's rate stays where it was set."""
+    code, run_dir = run_tiny("train.g_lr=1e-3", "train.d_lr=2e-3", "train.g_lr_decay_steps=4", "train.g_lr_final=0.2")
+    assert code == 0
+    stats = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
+    expected = [1e-3 * (0.2 + 0.8 * 0.5 * (1 + math.cos(math.pi * s / 4))) for s in (1, 3)]
+    assert [s["lr/g"] for s in stats] == pytest.approx(expected)
+    trainer = Trainer(load_config(Config, run_dir / "config.yaml"), run_dir, resume=True)
+    assert trainer.opt_d.param_groups[0]["lr"] == 2e-3

@@ -9,6 +9,7 @@ the main process writes logs, grids, checkpoints and snapshots.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import signal
 import sys
@@ -85,6 +86,15 @@ def ema_decay(t) -> float:
     if not t.ema_half_life_images:
         return t.ema_decay
     return 0.5 ** (t.batch_size * PartialState().num_processes / t.ema_half_life_images)
+
+
+def g_learning_rate(t, step: int) -> float:
+    """G's learning rate at a step (train.g_lr_decay_steps, train.g_lr_final): a function of the step
+    alone, so a resumed run continues the schedule where it stopped."""
+    if not t.g_lr_decay_steps:
+        return t.g_lr
+    progress = min(step / t.g_lr_decay_steps, 1.0)
+    return t.g_lr * (t.g_lr_final + (1 - t.g_lr_final) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def earliest_bad_step(gathered: torch.Tensor) -> tuple[int | None, str]:
@@ -325,6 +335,8 @@ class Trainer:
             loss_real = loss_fake = d_real = d_fake = grad_d = torch.zeros((), device=self.device)
         fake, g_loss, loss_pixel, loss_feature = self._g_step(images, logits, adversarial)
         grad_g = _grad_norm(self.G)
+        for group in self.opt_g.param_groups:  # a Python float: no host sync, no recompilation
+            group["lr"] = g_learning_rate(t, step)
         self.opt_g.step()
         self.ema.update(self.accelerator.unwrap_model(self.G), step)
         loss_finite = torch.isfinite(loss_real + loss_fake + g_loss + loss_pixel + loss_feature)
@@ -494,6 +506,7 @@ class Trainer:
                     )
                     record["step_time_s"] = (now - last_time) / max(step - last_step, 1)
                     record["memory/peak_mib"] = peak_memory_mib(self.device)
+                    record["lr/g"] = self.opt_g.param_groups[0]["lr"]
                     last_time, last_step = now, step
                     log.scalars(
                         step,
