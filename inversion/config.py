@@ -27,9 +27,16 @@ class GeneratorConfig:
     cond_hidden: int = 256  # hidden width of the conditional batch norms' MLPs
     attention: int = 0  # resolution of the self-attention block (0: none)
     logit_input: bool = False  # the logits also feed the input layer (the paper: batch norms only)
+    # Random Fourier features of the standardised logits join them wherever G takes them
+    # (inversion/model/logit_fourier_features.py): how many projections (0: none, the paper) and the
+    # standard deviation of their frequencies.
+    fourier_features: int = 0
+    fourier_scale: float = 1.0
 
     LIMITS: ClassVar[dict] = {
         "ch": at_least(1),
+        "fourier_features": at_least(0),
+        "fourier_scale": above(0),
         "dim_noise": at_least(1),
         "cond_hidden": at_least(1),
         "attention": at_least(0),

@@ -87,3 +87,34 @@ def test_logit_input_is_the_only_path_of_the_logits_at_initialisation():
     with torch.no_grad():
         assert not torch.allclose(fed(noise, a), fed(noise, b))
     assert fed.logit_input.in_features == 10 and plain.logit_input is None
+
+
+def test_fourier_features_of_known_frequencies():
+    """With B = [[0.25, 0.5]], z = 1 has phases pi/2 and pi: features [1, sin pi/2, sin pi, cos pi/2, cos pi]."""
+    from inversion.model.logit_fourier_features import LogitFourierFeatures
+
+    features = LogitFourierFeatures(1, 2, scale=1.0)
+    features.frequencies.copy_(torch.tensor([[0.25, 0.5]]))
+    out = features(torch.ones(1, 1))
+    torch.testing.assert_close(out, torch.tensor([[1.0, 1.0, 0.0, 0.0, -1.0]]), atol=1e-6, rtol=0)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # the phase stays float32 under autocast
+        torch.testing.assert_close(features(torch.ones(1, 1)), out, atol=1e-6, rtol=0)
+
+
+def test_fourier_features_reach_g_and_travel_with_its_weights():
+    """The frequencies are a buffer of the state dict: a generator built with another seed that loads it
+    gives the same images; without the option the state dict has no such key (older snapshots load)."""
+    torch.manual_seed(0)
+    noise, logits = torch.randn(4, 16), torch.randn(4, 10)
+    kwargs = dict(ch=4, dim_noise=16, cond_hidden=8, logit_input=True, fourier_features=6, fourier_scale=2.0)
+    g = Generator(10, 32, 1, **kwargs).eval()
+    assert g.logit_input.in_features == 10 + 12
+    assert g.conditional_norms()[0].gain[0].in_features == 10 + 12 + 4  # logits, features, a noise chunk
+    torch.manual_seed(1)
+    other = Generator(10, 32, 1, **kwargs).eval()
+    assert not torch.equal(other.logit_features.frequencies, g.logit_features.frequencies)
+    other.load_state_dict(g.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(other(noise, logits), g(noise, logits))
+    plain = Generator(10, 32, 1, ch=4, dim_noise=16, cond_hidden=8)
+    assert not any("frequencies" in key for key in plain.state_dict())

@@ -505,3 +505,12 @@ def test_a_training_run_decays_g_learning_rate_only(run_tiny):
     assert [s["lr/g"] for s in stats] == pytest.approx(expected)
     trainer = Trainer(load_config(Config, run_dir / "config.yaml"), run_dir, resume=True)
     assert trainer.opt_d.param_groups[0]["lr"] == 2e-3
+
+
+def test_fourier_features_train_and_load_from_the_snapshot(run_tiny):
+    code, run_dir = run_tiny("model.g.fourier_features=4", "model.g.fourier_scale=0.5")
+    assert code == 0
+    inv = Inverter.load(run_dir, device="cpu")
+    frequencies = inv.generator.logit_features.frequencies
+    assert frequencies.shape == (10, 4) and 0 < frequencies.std() < 2
+    assert inv.reconstruct(torch.rand(2, 3, 32, 32) * 2 - 1).shape == (2, 3, 32, 32)

@@ -15,6 +15,9 @@ so at the 4x4 input every image starts from the same spatial pattern (the input 
 alone) and the layout of *this* image has to be built from per-channel gains further up. A linear
 map from the logits to the first feature map gives the layout a direct path; on Fashion-MNIST it is
 the largest single gain in identification we measured (docs/RESULTS.md, diagnosis).
+
+`fourier_features` (model.g.fourier_features) replaces the standardised logits, wherever G takes them,
+by the logits and random Fourier features of them (inversion/model/logit_fourier_features.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from infra.errors import UserError
 
 from .conditional_batch_norm import ConditionalBatchNorm2d
 from .layers import snconv2d, snlinear
+from .logit_fourier_features import LogitFourierFeatures
 from .logit_standardisation import LogitStandardisation
 from .residual_blocks import GBlock
 from .self_attention import SelfAttention
@@ -68,6 +72,8 @@ class Generator(nn.Module):
         attention: int = 0,
         logit_norm: str = "standardize",
         logit_input: bool = False,
+        fourier_features: int = 0,
+        fourier_scale: float = 1.0,
     ):
         super().__init__()
         arch = check_resolution(resolution, G_ARCH)
@@ -78,6 +84,11 @@ class Generator(nn.Module):
         self.num_classes, self.resolution, self.channels = num_classes, resolution, channels
         self.dim_noise, self.hierarchical = dim_noise, hierarchical
         self.logit_norm = LogitStandardisation(num_classes, mode=logit_norm)
+        # Only when asked for: a generator without it keeps the paper's weights, so older snapshots load.
+        self.logit_features = (
+            LogitFourierFeatures(num_classes, fourier_features, fourier_scale) if fourier_features else None
+        )
+        logit_dim = self.logit_features.out_dim if self.logit_features is not None else num_classes
 
         num_chunks = len(arch) + 1 if hierarchical else 1
         if dim_noise < num_chunks:
@@ -85,11 +96,11 @@ class Generator(nn.Module):
         chunk = dim_noise // num_chunks
         # The input layer takes whatever the even split leaves over.
         self.chunks = [dim_noise - chunk * (num_chunks - 1)] + [chunk] * (num_chunks - 1)
-        cond_dim = num_classes + (chunk if hierarchical else 0)
+        cond_dim = logit_dim + (chunk if hierarchical else 0)
 
         first = arch[0][0] * ch
         self.linear = snlinear(self.chunks[0], first * BOTTOM * BOTTOM)
-        self.logit_input = nn.Linear(num_classes, first * BOTTOM * BOTTOM) if logit_input else None
+        self.logit_input = nn.Linear(logit_dim, first * BOTTOM * BOTTOM) if logit_input else None
         self.blocks = nn.ModuleList()
         self.attention = nn.ModuleDict()
         for i, (cin, cout) in enumerate(arch):
@@ -103,6 +114,8 @@ class Generator(nn.Module):
     def forward(self, noise: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """noise: (N, dim_noise); logits: (N, num_classes) raw. Returns images in [-1, 1]."""
         z = self.logit_norm(logits)
+        if self.logit_features is not None:
+            z = self.logit_features(z)
         chunks = noise.split(self.chunks, dim=1)
         h = self.linear(chunks[0])
         if self.logit_input is not None:
@@ -133,4 +146,6 @@ def build_generator(model_cfg, num_classes: int, resolution: int, channels: int)
         attention=g.attention,
         logit_norm=model_cfg.logit_norm,
         logit_input=g.logit_input,
+        fourier_features=g.fourier_features,
+        fourier_scale=g.fourier_scale,
     )
