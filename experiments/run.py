@@ -247,8 +247,11 @@ def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str, re
                 continue
             complete, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in complete:
-                step, code, seconds, argv = future.result()
+                step, code, seconds, _ = future.result()
                 del running[future]
+                # The record names the step's own command, which reproduces it from nothing, even when the
+                # attempt that finished was a `--resume` (its wall time counts every attempt).
+                argv = step.argv(str(root), py)
                 if code == 0:
                     record(root, step, seconds, argv)
                     done[step.name] = {"seconds": seconds}

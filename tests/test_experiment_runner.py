@@ -186,3 +186,14 @@ def test_steps_run_with_one_thread_unless_the_caller_chose(tmp_path, monkeypatch
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert runner.main(["threads", str(tmp_path / "b"), "--jobs", "2", "--python", sys.executable]) == 0
     assert (tmp_path / "b" / "t.txt").read_text() == "3"
+
+
+def test_a_step_that_finished_by_resuming_records_its_own_command(toy, tmp_path, monkeypatch):
+    """The ledger's command reproduces a step from nothing: not the `train.py --resume` that finished it."""
+    root = tmp_path / "toy"
+    resumed = [sys.executable, "-c", "import pathlib; pathlib.Path('{}').mkdir(parents=True)".format(root / "a")]
+    monkeypatch.setattr(
+        runner, "command_for", lambda step, root, py: resumed if step.name == "a" else step.argv(str(root), py)
+    )
+    assert runner.main(["toy", str(root), "--only", "a", "--python", sys.executable]) == 0
+    assert runner.finished(root)["a"]["command"].endswith("p.write_text('x')")
