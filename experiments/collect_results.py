@@ -518,15 +518,16 @@ def budget_sentence(points: list[dict], lookup: Estimate | None, label: str) -> 
     gap = lookup.value - value
     if slope <= 0:
         return (
-            f"{label}: {value:.1%} at step {last['step']}, {gap:.1%} below the lookup's {lookup.value:.1%}, and no "
-            f"longer rising over the last half of training (least-squares gain {1000 * slope:+.2%} per 1,000 "
-            "steps): more steps of this recipe do not close the gap."
+            f"{label}: {value:.1%} at step {last['step']}, {100 * gap:.1f} points below the lookup's "
+            f"{lookup.value:.1%}, and no longer rising over the last half of training (least-squares gain "
+            f"{100_000 * slope:+.2f} points per 1,000 steps): more steps of this recipe do not close the gap."
         )
     return (
-        f"{label}: {value:.1%} at step {last['step']}, {gap:.1%} below the lookup's {lookup.value:.1%}; over the last "
-        f"half of training it gained {1000 * slope:.2%} per 1,000 steps (least squares), so a straight line at "
-        f"that gain reaches the lookup after about {last['step'] + gap / slope:,.0f} steps: an extrapolation, not "
-        "a measurement, and a curve that flattens needs more."
+        f"{label}: {value:.1%} at step {last['step']}, {100 * gap:.1f} points below the lookup's "
+        f"{lookup.value:.1%}; over the last half of training it gained {100_000 * slope:.2f} points per 1,000 "
+        f"steps (least squares), so a straight line at that gain reaches the lookup after about "
+        f"{last['step'] + gap / slope:,.0f} steps: an extrapolation, not a measurement, and a curve that "
+        "flattens needs more."
     )
 
 
@@ -549,7 +550,7 @@ def curve_section(ref: Folder, docs: Path) -> list[str]:
         points, lookup = data["points"], data["lookup"]
         rows = [[f"{p['step']:,}", cell(p["id_top1"], "id_top1"), cell(p["fid"], EVALUATOR_FID)] for p in points]
         out += [
-            f"### {label.capitalize()}, {name} classifier",
+            f"### {label[0].upper() + label[1:]}, {name} classifier",
             "",
             table(["training step", "identification top-1", "FID (evaluator)"], rows),
             "",

@@ -144,8 +144,8 @@ def test_the_curve_gives_the_budget_a_straight_line_would_need(reference, tmp_pa
     # 1 point per 1,000 steps after a flat start: 10% at step 10,000 gaining 1% per 1,000 steps.
     points = [_point(s, 0.01 * s / 1000) for s in range(0, 11000, 1000)]
     sentence = collect_results.budget_sentence(points, lookup, "The default recipe")
-    assert "10.0% at step 10000, 5.0% below the lookup's 15.0%" in sentence
-    assert "1.00% per 1,000 steps" in sentence and "after about 15,000 steps" in sentence
+    assert "10.0% at step 10000, 5.0 points below the lookup's 15.0%" in sentence
+    assert "1.00 points per 1,000 steps" in sentence and "after about 15,000 steps" in sentence
     flat = [_point(s, 0.1) for s in range(0, 11000, 1000)]
     assert "no longer rising" in collect_results.budget_sentence(flat, lookup, "x")
     assert "at or above the lookup's" in collect_results.budget_sentence([_point(100, 0.2)], lookup, "x")
