@@ -62,7 +62,7 @@ MAIN = (
 )
 TRAINED = {"gan": "GAN, default recipe", "paper": "GAN, paper recipe", "decoder": "pixel-loss decoder"}
 # Candidate recipes trained for one classifier only: (method, classifier) -> label.
-CANDIDATES = {(WIDE, "robust"): "GAN, default recipe, G twice as wide"}
+CANDIDATES = {(WIDE, kind): "GAN, default recipe, G twice as wide" for kind in ("robust", "std")}
 REFERENCES = {"floor": "class floor (label only)", "lookup": "retrieval lookup", "knn10": "mean of 10 nearest"}
 
 

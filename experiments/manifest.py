@@ -193,7 +193,7 @@ def decoder(exp: Experiment, name: str, kind: str, seed: int, overrides: tuple[s
 WIDE = "wide"  # the robust-gap candidate's method name: the default recipe with G twice as wide
 WIDE_G = ("model.g.ch=16",)
 # The identification curves, (method, classifier): seed 0 of each keeps every checkpoint's snapshot.
-CURVES = (*((method, kind) for kind in CLASSIFIERS for method in ("gan", "paper")), (WIDE, "robust"))
+CURVES = (*((method, kind) for kind in CLASSIFIERS for method in ("gan", "paper")), (WIDE, "robust"), (WIDE, "std"))
 
 
 # ------------------------------------------------------------------ the experiments
@@ -219,6 +219,10 @@ def reference() -> Experiment:
     for seed in SEEDS:
         keep = ("train.keep_snapshots=true",) if seed == 0 else ()
         train_and_score(exp, f"{WIDE}-robust-seed{seed}", CPU_CONFIG, "robust", seed, WIDE_G + keep)
+    # The same for the standard classifier: a default recipe for both needs both measured.
+    for seed in SEEDS:
+        keep = ("train.keep_snapshots=true",) if seed == 0 else ()
+        train_and_score(exp, f"{WIDE}-std-seed{seed}", CPU_CONFIG, "std", seed, WIDE_G + keep)
     for method, kind in CURVES:
         exp.add(
             Step(
