@@ -14,9 +14,10 @@ if [ -f "$SHIPPED/inverter-std.safetensors" ] && [ -f "$SHIPPED/inverter-robust.
    && [ -f "$SHIPPED/evaluator.safetensors" ]; then
   rm -rf "$OUT"
   start=$SECONDS
-  # The default recipe's inverters, and the paper recipe's beside them when shipped.
+  # The default recipe's inverters, and the paper recipe's and the candidate recipe's (G twice as wide)
+  # beside them when shipped.
   runs=()
-  for name in std robust paper-std paper-robust; do
+  for name in std robust paper-std paper-robust wide-std wide-robust; do
     run="$SHIPPED/inverter-$name.safetensors"
     [ -f "$run" ] || continue
     runs+=("$OUT/$name")
@@ -28,12 +29,12 @@ if [ -f "$SHIPPED/inverter-std.safetensors" ] && [ -f "$SHIPPED/inverter-robust.
       --out "$OUT/$name/eval/manipulate-interpolate"
   done
   "$PY" evaluate.py report --runs "${runs[@]}" --out "$OUT/report" \
-    --title "make demo: the shipped Fashion-MNIST inverters (default recipe, and the paper's)"
+    --title "make demo: the shipped Fashion-MNIST inverters (default recipe, the paper's, and the candidate with G twice as wide)"
   # The browser explorer needs ONNX Runtime Web, fetched from the npm registry the first time: without
   # network (and no cached copy) the rest of the demo still stands, and the message says what to do.
   explorer="not written (see the message above)"
   explore=(--run "$SHIPPED/inverter-std.safetensors" --run "$SHIPPED/inverter-robust.safetensors")
-  for name in paper-std paper-robust; do
+  for name in paper-std paper-robust wide-std wide-robust; do
     [ -f "$SHIPPED/inverter-$name.safetensors" ] && explore+=(--run "$SHIPPED/inverter-$name.safetensors")
   done
   if "$PY" evaluate.py explore "${explore[@]}" --out "$OUT/explorer" \

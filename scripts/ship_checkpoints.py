@@ -14,6 +14,9 @@ whose run has not finished keeps the file shipped before, and says so)
     inverter-paper-std.safetensors  inverter-paper-robust.safetensors   (the paper's recipe)
     README.md (what each file is, measured)
 
+and, for each classifier whose run has finished, the candidate recipe's inverter beside them
+(wide-{std,robust}-seed0: the default recipe with G twice as wide) as inverter-wide-{std,robust}.safetensors.
+
 Each file is stored in half precision when that is lossless enough on the first --images test images,
 else in fp32: a classifier must keep every top-1 and move no logit by more than 1% of the logits'
 standard deviation; an inverter must move no reconstructed pixel by more than 2/255. The inverters name
@@ -190,8 +193,17 @@ def main(argv=None) -> int:
                 f"inverter-paper-{kind}.safetensors",
                 f"inverter of the {label} classifier (the paper's recipe)",
             ),
+            (
+                f"wide-{kind}-seed0",
+                f"inverter-wide-{kind}.safetensors",
+                f"inverter of the {label} classifier (the candidate: default recipe, G twice as wide)",
+            ),
         ):
             snapshot = root / run / "snapshot.safetensors"
+            candidate = run.startswith("wide-")
+            if candidate and not finished(snapshot) and not (out / name).is_file():
+                print(f"{out / name}: not shipped ({run} has not finished)")
+                continue
             if finished(snapshot):
                 meta = ship_inverter(snapshot, out / name, f"classifier-{kind}.safetensors", images)
                 print(f"{out / name}: {meta['shipped']['precision']}")
