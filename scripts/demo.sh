@@ -34,8 +34,10 @@ if [ -f "$SHIPPED/inverter-std.safetensors" ] && [ -f "$SHIPPED/inverter-robust.
   # network (and no cached copy) the rest of the demo still stands, and the message says what to do.
   explorer="not written (see the message above)"
   explore=(--run "$SHIPPED/inverter-std.safetensors" --run "$SHIPPED/inverter-robust.safetensors")
-  for name in paper-std paper-robust wide-std wide-robust; do
-    [ -f "$SHIPPED/inverter-$name.safetensors" ] && explore+=(--run "$SHIPPED/inverter-$name.safetensors")
+  # The page puts at most four side by side: the candidates first, then the paper's recipe while room is left.
+  for name in wide-robust wide-std paper-std paper-robust; do
+    [ ${#explore[@]} -lt 8 ] && [ -f "$SHIPPED/inverter-$name.safetensors" ] \
+      && explore+=(--run "$SHIPPED/inverter-$name.safetensors")
   done
   if "$PY" evaluate.py explore "${explore[@]}" --out "$OUT/explorer" \
       --title "Fashion-MNIST: the inverters of the standard and the robust classifier"; then
