@@ -42,7 +42,7 @@ body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 1800px; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
 .intro, .about { max-width: 75em; line-height: 1.4; }
 .folder { font-size: 12px; color: #777; margin-top: -.6em; }
-.runs { display: grid; gap: 1.5em; }
+.runs { display: grid; gap: 1.5em; grid-template-columns: repeat(auto-fit, minmax(min(100%, 26em), 1fr)); }
 .run { min-width: 0; overflow-x: auto; }
 table { border-collapse: collapse; font-size: 13px; margin: .5em 0; }
 th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
@@ -174,14 +174,13 @@ def build_report(run_dirs: list[Path], out_dir: Path, title: str = "logit-invers
     ]
     if not commands:
         parts.append("<p>No evaluation results found: run <code>evaluate.py grid/fidelity/...</code> first.</p>")
-    columns = f"grid-template-columns: repeat({len(run_dirs)}, minmax(0, 1fr));"
     for command in commands:
         first = next((r for run in run_dirs if (r := _results(run / "eval" / command))), {})
         parts.append(f"<h2>{html.escape(first.get('title') or command)}</h2>")
         parts.append(f'<p class="folder">eval/{html.escape(command)}</p>')
         if first.get("about"):
             parts.append(f'<p class="about">{html.escape(first["about"])}</p>')
-        parts.append(f'<div class="runs" style="{columns}">')
+        parts.append('<div class="runs">')  # side by side while each gets 26em, then wrapped
         for run in run_dirs:
             folder = run / "eval" / command
             parts.append(f'<div class="run"><h3>{html.escape(run.name)}</h3>')
