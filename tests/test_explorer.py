@@ -199,3 +199,12 @@ def test_without_npm_or_a_cached_runtime_the_error_says_to_pass_the_package(tmp_
     monkeypatch.setattr(ort_web.shutil, "which", lambda name: None)
     with pytest.raises(UserError, match=r"npm is not installed .* --ort-web FILE.tgz"):
         ort_web.ensure(cache=tmp_path / "empty-cache")
+
+
+def test_a_generator_with_fourier_features_exports_to_onnx(run_tiny, tmp_path):
+    """The sines and cosines of the logits' projections (model.g.fourier_features) go through ONNX too."""
+    code, run_dir = run_tiny("model.g.fourier_features=8", "model.g.fourier_scale=2")
+    assert code == 0
+    inverter = Inverter.load(run_dir, device="cpu", classifier=False)
+    path = export_generator(inverter, tmp_path / "fourier.onnx")
+    assert export_error(inverter, path) <= TOLERANCE
