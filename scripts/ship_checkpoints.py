@@ -47,6 +47,7 @@ from inversion.snapshot import SNAPSHOT_FORMAT, checksum, load_snapshot, read_sn
 
 LOGIT_TOLERANCE = 0.01  # of the logits' standard deviation
 PIXEL_TOLERANCE = 2 / 255  # in [0, 1] pixel units
+CANDIDATES = {f"inverter-wide-{kind}.safetensors" for kind in ("std", "robust")}  # optional: shipped once trained
 
 
 def half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -200,10 +201,6 @@ def main(argv=None) -> int:
             ),
         ):
             snapshot = root / run / "snapshot.safetensors"
-            candidate = run.startswith("wide-")
-            if candidate and not finished(snapshot) and not (out / name).is_file():
-                print(f"{out / name}: not shipped ({run} has not finished)")
-                continue
             if finished(snapshot):
                 meta = ship_inverter(snapshot, out / name, f"classifier-{kind}.safetensors", images)
                 print(f"{out / name}: {meta['shipped']['precision']}")
@@ -211,6 +208,9 @@ def main(argv=None) -> int:
                 meta = read_snapshot_meta(out / name)
                 what += f"; kept from an earlier shipping (from `{meta['shipped']['from']}`: {run} has not finished)"
                 print(f"{out / name}: kept ({run} has not finished)")
+            elif name in CANDIDATES:  # a candidate not trained yet is simply not shipped
+                print(f"{out / name}: not shipped ({run} has not finished)")
+                continue
             else:
                 print(f"error: {run} has not finished and {out / name} does not exist", file=sys.stderr)
                 return 2
