@@ -607,26 +607,68 @@ def command_sections(ref: Folder) -> list[str]:
     return out
 
 
-def leakage_section(leak: Folder | None, ref: Folder) -> list[str]:
-    if leak is None:
-        return []
+# What the leakage verdicts ask, each as one output kind against another: (question, a, b).
+LEAKAGE_CLAIMS = (
+    ("Does the attacker's log undo what the softmax flattens?", "softmax+log", "softmax"),
+    ("Do log-probabilities hold what the logits hold?", "softmax+log", "logits"),
+    ("Does keeping only the top 5 take something away?", "topk:5+log", "softmax+log"),
+    ("Does rounding to 2 decimals take something away?", "round:2+log", "softmax+log"),
+    ("Does the top-1 probability add to the label?", "topk:1+log", "label"),
+)
+
+
+def leakage_cells(leak: Folder, ref: Folder) -> dict[tuple[str, str], dict[str, Estimate | None]]:
+    """Identification per (output, classifier) for each method: lookup, ridge, and the GAN's seed mean."""
     folders = {"reference": ref, "leakage": leak}
-    rows = []
+    cells = {}
     for output in LEAKAGE_KINDS:
-        for kind, name in CLASSIFIERS.items():
+        for kind in CLASSIFIERS:
             lookup = leak.fidelity(f"lookup-{kind}-{slug(output)}")
             ridge = leak.results(f"ridge-{kind}-{slug(output)}")
             gan = None
             if output in LEAKAGE_GAN_KINDS:
                 where = [leakage_gan_run(kind, output, s) for s in SEEDS]
                 gan = over_seeds(folders[where[0][0]], [run for _, run in where], "id_top1")
+            cells[output, kind] = {
+                "lookup": lookup["id_top1"] if lookup else None,
+                "ridge": ridge["fidelity"]["id_top1"] if ridge else None,
+                "gan": gan,
+            }
+    return cells
+
+
+def leakage_verdicts(cells: dict[tuple[str, str], dict[str, Estimate | None]]) -> list[list[str]]:
+    rows = []
+    for question, a, b in LEAKAGE_CLAIMS:
+        for kind, name in CLASSIFIERS.items():
+            row = [f"{question} (`{a}` vs `{b}`)", name]
+            for method in ("lookup", "ridge", "gan"):
+                x, y = cells[a, kind][method], cells[b, kind][method]
+                if method == "gan" and not (a in LEAKAGE_GAN_KINDS and b in LEAKAGE_GAN_KINDS):
+                    row.append("not trained")
+                elif x is None or y is None or x.value is None or y.value is None:
+                    row.append("not run on both sides")
+                else:
+                    row.append(verdicts.difference(x, y, fmt("id_top1")))
+            rows.append(row)
+    return rows
+
+
+def leakage_section(leak: Folder | None, ref: Folder) -> list[str]:
+    if leak is None:
+        return []
+    cells = leakage_cells(leak, ref)
+    rows = []
+    for output in LEAKAGE_KINDS:
+        for kind, name in CLASSIFIERS.items():
+            c = cells[output, kind]
             rows.append(
                 [
                     f"`{output}`",
                     name,
-                    cell(lookup["id_top1"], "id_top1") if lookup else "not run yet",
-                    cell(ridge["fidelity"]["id_top1"], "id_top1") if ridge else "not run yet",
-                    cell(gan, "id_top1") if output in LEAKAGE_GAN_KINDS else "not trained",
+                    cell(c["lookup"], "id_top1") if c["lookup"] else "not run yet",
+                    cell(c["ridge"], "id_top1") if c["ridge"] else "not run yet",
+                    cell(c["gan"], "id_top1") if output in LEAKAGE_GAN_KINDS else "not trained",
                 ]
             )
     names = [s.name for s in leak.exp.steps if s.name.endswith("/fidelity") or s.name.startswith("ridge-")]
@@ -645,6 +687,17 @@ def leakage_section(leak: Folder | None, ref: Folder) -> list[str]:
             ["output", "classifier", "retrieval lookup", "ridge to evaluator features", "GAN (default recipe)"], rows
         ),
         leak.todo(names),
+        "",
+        "### What the leakage table says",
+        "",
+        "Each question compares two output kinds by each method that has both. The lookup and the ridge have no",
+        "training seed, so two of their numbers differ when their 95% intervals over the test images are apart",
+        "(the same images on both sides); the GAN's seed means are compared by Welch's test.",
+        "",
+        table(
+            ["question", "classifier", "retrieval lookup", "ridge to evaluator features", "GAN (default recipe)"],
+            leakage_verdicts(cells),
+        ),
         "",
     ]
 

@@ -7,6 +7,9 @@ runs of each configuration (one value per run), and:
 - two configurations: Welch's t-test on the two seed means (unequal variances), two-sided at 5%;
 - a configuration against a fixed reference that has no training (the retrieval lookup, the class
   floor): the t interval of the configuration's seed mean against the reference's value;
+- two references with no training, scored on the same test images: apart when their 95% intervals
+  over test images do not overlap (the only spread they have; for two measures of the same images,
+  which move together, that is stricter than a paired test);
 - fewer than two runs on a side: no test, and the sentence says so.
 
 Nothing here reads files or writes Markdown beyond the sentences: `collect_results.py` gives it
@@ -90,6 +93,34 @@ def against_reference(name: str, a: Estimate, reference_name: str, reference: Es
     else:
         return text + f": the 95% interval of the seed mean ({fmt.format(low)} to {fmt.format(high)}) holds it"
     return text + f": {side} it (95% interval of the seed mean {fmt.format(low)} to {fmt.format(high)})"
+
+
+def difference(a: Estimate, b: Estimate, fmt: str) -> str:
+    """A table cell: `a` vs `b` and which is higher, if anything shows it.
+
+    Two seed means (kind "runs"): Welch's test. Two untrained references: their 95% intervals over test
+    images. Anything else (a missing side, one run, a seed mean against an interval) is not tested here.
+    """
+    if not a.measured or not b.measured:
+        return "not measured on both sides"
+    text = f"{fmt.format(a.value)} vs {fmt.format(b.value)}"
+    if a.kind == "runs" or b.kind == "runs":
+        if a.kind != b.kind:
+            return text + ": not tested (a seed mean against a single value)"
+        test = welch(a, b)
+        if test is None:
+            return text + ": fewer than two runs on a side, not tested"
+        p = f"Welch p = {test.p:.2g}"
+        return text + (f": {_higher(test.difference)} ({p})" if test.significant else f": no difference shown ({p})")
+    if a.interval is None or b.interval is None:
+        return text + ": no interval, not tested"
+    if not a.apart(b):
+        return text + ": not shown apart (95% intervals overlap)"
+    return text + f": {_higher(a.value - b.value)} (95% intervals apart)"
+
+
+def _higher(difference: float) -> str:
+    return "higher" if difference > 0 else "lower"
 
 
 def share_of_gap(value: float, floor: float, ceiling: float) -> float:

@@ -210,6 +210,39 @@ def test_the_leakage_table_takes_its_logits_gan_from_the_reference_experiment(re
     assert rows["| `softmax+log` robust"].endswith("| no runs |")
 
 
+def test_the_leakage_verdicts_compare_output_kinds_by_intervals_and_seed_means(reference, tmp_path):
+    """Known answers: the lookup's `softmax+log` 17.7% [17.3, 18.1] against `logits` 19.4% [19.0, 19.8] (apart:
+    lower); against top-5's 17.5% [17.1, 17.9] (overlapping: nothing shown). The GAN's `label` seeds 1.0, 1.2,
+    1.4% and nothing for `topk:1+log` or `softmax+log` (no test); the reference experiment's `logits` seeds."""
+    leak = tmp_path / "leakage"
+    leakage = experiment("leakage")
+
+    def write(name, value):
+        _finish(leak, name)
+        path = leak / leakage.step(name).result
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"fidelity": _numbers(value)}, default=to_json))
+
+    for slug, value in (("logits", 0.194), ("softmax-log", 0.177), ("topk5-log", 0.175)):
+        write(f"lookup-std-{slug}/fidelity", value)
+    for seed, value in enumerate((0.010, 0.012, 0.014)):
+        write(f"gan-std-label-seed{seed}/fidelity", value)
+    out = tmp_path / "RESULTS.md"
+    args = ["--reference", str(reference), "--leakage", str(leak), "--out", str(out), "--readme", ""]
+    assert collect_results.main(args) == 0
+    text = out.read_text().split("### What the leakage table says", 1)[1]
+    rows = {
+        tuple(line.split(" | ")[:2]): line.split(" | ")[2:] for line in text.splitlines() if line.startswith("| Do")
+    }
+    logits = rows["| Do log-probabilities hold what the logits hold? (`softmax+log` vs `logits`)", "standard"]
+    assert logits[0] == "17.7% vs 19.4%: lower (95% intervals apart)"
+    assert logits[1] == "not run on both sides" and logits[2] == "not run on both sides |"  # no ridge; no GAN softmax
+    top5 = rows["| Does keeping only the top 5 take something away? (`topk:5+log` vs `softmax+log`)", "standard"]
+    assert top5[0] == "17.5% vs 17.7%: not shown apart (95% intervals overlap)"
+    label = rows["| Does the top-1 probability add to the label? (`topk:1+log` vs `label`)", "standard"]
+    assert label[0] == "not run on both sides" and label[2] == "not trained |"  # top-1 has no GAN cell
+
+
 def test_the_wall_time_table_shows_commands_as_a_reader_types_them():
     root = collect_results.ROOT
     typed = f"{root}/.venv/bin/python evaluate.py fidelity --run {root}/runs/reference/x --evaluator e.safetensors"

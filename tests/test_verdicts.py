@@ -4,7 +4,7 @@ against scipy's own Welch test, and the sentences that say what the test found."
 import pytest
 from scipy import stats
 
-from experiments.verdicts import against_reference, compare_runs, runs, share_of_gap, welch
+from experiments.verdicts import against_reference, compare_runs, difference, runs, share_of_gap, welch
 from infra.estimate import Estimate, over_runs, wilson
 
 AHEAD = [0.10, 0.11, 0.12]
@@ -53,3 +53,28 @@ def test_runs_take_the_measured_values_and_the_gap_share():
     mean = runs(values)
     assert mean.n == 3 and mean.value == pytest.approx(0.2) and mean.values == [0.1, 0.2, 0.3]
     assert share_of_gap(0.1, 0.01, 0.19) == pytest.approx(0.5)
+
+
+def test_a_table_cell_compares_seed_means_by_welch_and_references_by_their_intervals():
+    """Seed means: the AHEAD/BEHIND runs above (p = 0.0036). References on the same images: 17.7% [17.1, 18.3]
+    against 19.4% [18.8, 20.1] are apart (18.3 < 18.8); 18.0% [17.4, 18.7] against 18.5% [17.9, 19.1] overlap."""
+    assert difference(over_runs(BEHIND), over_runs(AHEAD), "{:.1%}") == "6.0% vs 11.0%: lower (Welch p = 0.0036)"
+    close = difference(over_runs(AHEAD), over_runs([0.105, 0.115, 0.095]), "{:.1%}")
+    assert close.startswith("11.0% vs 10.5%: no difference shown (Welch p = ")
+    one = difference(over_runs([0.2]), over_runs(AHEAD), "{:.1%}")
+    assert one == "20.0% vs 11.0%: fewer than two runs on a side, not tested"
+
+    def ref(value, low, high):
+        return Estimate(value, low, high, 10000, "bootstrap")
+
+    apart = difference(ref(0.177, 0.171, 0.183), ref(0.194, 0.188, 0.201), "{:.1%}")
+    assert apart == "17.7% vs 19.4%: lower (95% intervals apart)"
+    assert difference(ref(0.194, 0.188, 0.201), ref(0.177, 0.171, 0.183), "{:.1%}").endswith(
+        ": higher (95% intervals apart)"
+    )
+    overlap = difference(ref(0.180, 0.174, 0.187), ref(0.185, 0.179, 0.191), "{:.1%}")
+    assert overlap == "18.0% vs 18.5%: not shown apart (95% intervals overlap)"
+    assert "not tested (a seed mean against a single value)" in difference(
+        over_runs(AHEAD), ref(0.1, 0.09, 0.11), "{:.1%}"
+    )
+    assert difference(Estimate.missing("not run"), ref(0.1, 0.09, 0.11), "{:.1%}") == "not measured on both sides"
