@@ -19,7 +19,9 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
+import statistics
 import sys
 from pathlib import Path
 
@@ -41,6 +43,7 @@ from experiments.manifest import (  # noqa: E402
     SHIPPED,
     WIDE,
     Experiment,
+    Step,
     experiment,
     leakage_gan_run,
     slug,
@@ -142,7 +145,53 @@ def cell(e: Estimate | None, key: str) -> str:
 
 
 # ------------------------------------------------------------------ sections
-def header(args) -> list[str]:
+def trained_run(name: str) -> bool:
+    """A step that trains one seed of a method (an inverter or a decoder), not a score of one."""
+    return re.search(r"-seed\d+$", name) is not None
+
+
+# What a step's command says beyond its configuration: the run's name and folder, its seed, the classifier
+# and its output kind. Steps whose commands agree on the rest take about the same time.
+VOLATILE = re.compile(r"\{root\}|^name=|^runs_dir=|^train\.seed=|^classifier\.|classifier-(std|robust)")
+
+
+def command_key(step: Step) -> tuple[str, ...]:
+    return tuple(part for part in step.command if not VOLATILE.search(part))
+
+
+def backlog(folders: list[Folder]) -> tuple[list[tuple[str, int, int]], float]:
+    """Per experiment, trained runs finished and planned; and the core-hours the unfinished steps would take,
+    each at the median wall time of the finished steps (in any of the folders) whose commands differ from
+    its own only in name, seed and classifier, else of all finished steps of its sort (a trained run or not)."""
+    finished = []  # (step, seconds)
+    for folder in folders:
+        known = {s.name: s for s in folder.exp.steps}
+        finished += [(known[r["step"]], float(r["seconds"])) for r in folder.timings() if r["step"] in known]
+    counts, left = [], 0.0
+    for folder in folders:
+        for step in folder.exp.steps:
+            if folder.done(step.name):
+                continue
+            same = [t for s, t in finished if command_key(s) == command_key(step)]
+            sort = same or [t for s, t in finished if trained_run(s.name) == trained_run(step.name)]
+            left += statistics.median(sort) if sort else 0.0
+        runs = [s.name for s in folder.exp.steps if trained_run(s.name)]
+        counts.append((folder.exp.name, sum(folder.done(n) for n in runs), len(runs)))
+    return counts, left / 3600
+
+
+def backlog_sentence(folders: list[Folder]) -> str:
+    counts, hours = backlog(folders)
+    text = "Trained runs finished: " + ", ".join(f"{name} {done} of {planned}" for name, done, planned in counts) + "."
+    if hours:
+        text += (
+            f" The rest would take about {hours:.0f} core-hours at the wall times of the finished steps; each"
+            " table names its unfinished steps and the command that runs them."
+        )
+    return text
+
+
+def header(args, folders: list[Folder]) -> list[str]:
     roots = [(name, getattr(args, name)) for name in ("reference", "diagnosis", "leakage") if getattr(args, name)]
     hardware = ""
     for _, root in roots:
@@ -166,14 +215,15 @@ def header(args) -> list[str]:
         f"python experiments/collect_results.py {flags}",
         "```",
         "",
-        "**A training run is the unit.** Every trained method was trained with three seeds; its numbers are the",
-        "mean over those runs ± their standard deviation, and every verdict is a test on seed means (Welch's t,",
-        "two-sided, 5%). The retrieval references are not trained: their brackets are 95% intervals over test",
-        "images. Identification is among 1,000 test images (its expectation over every random draw of the",
-        "other candidates); chance is 0.1%. PSNR and SSIM are on Fashion-MNIST's own 28 px (the padding cropped).",
-        "Class-level measures (evaluator accuracy, agreement, KNN distance) say whether a reconstruction shows",
-        "the right class, which the label alone gives; instance-level ones (identification, pixels, features)",
-        "say how much of the image it holds.",
+        "**A training run is the unit.** Every trained method is planned at three seeds (`experiments/manifest.py`);",
+        "its numbers are the mean over the runs that have finished ± their standard deviation, with their count",
+        "beside them, and every verdict is a test on seed means (Welch's t, two-sided, 5%); with fewer than two",
+        f"runs on a side it says it is not tested. {backlog_sentence(folders)} The retrieval references are not",
+        "trained: their brackets are 95% intervals over test images. Identification is among 1,000 test images",
+        "(its expectation over every random draw of the other candidates); chance is 0.1%. PSNR and SSIM are on",
+        "Fashion-MNIST's own 28 px (the padding cropped). Class-level measures (evaluator accuracy, agreement, KNN",
+        "distance) say whether a reconstruction shows the right class, which the label alone gives; instance-level",
+        "ones (identification, pixels, features) say how much of the image it holds.",
         "",
         "Hardware:",
         "",
@@ -753,7 +803,7 @@ def main(argv=None) -> int:
     diag = Folder(experiment("diagnosis"), Path(args.diagnosis)) if args.diagnosis else None
     leak = Folder(experiment("leakage"), Path(args.leakage)) if args.leakage else None
     doc = [
-        *header(args),
+        *header(args, [f for f in (ref, diag, leak) if f is not None]),
         *headline(ref),
         *verdict_section(ref),
         *main_table(ref),

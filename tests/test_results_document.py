@@ -275,3 +275,25 @@ def test_the_diagnosis_tables_test_each_change_against_their_own_base(reference,
     assert "| 16.0% (1 run) | fewer than two runs on a side: not tested |" in std
     assert text.index("## What limits the paper recipe") < text.index("## What holds the robust inverter back")
     assert "| configuration | settings | identification top-1 | vs robust |" in text
+
+
+def test_the_backlog_counts_trained_runs_and_prices_what_is_left_by_finished_steps_like_it(tmp_path):
+    """Known answer: a-seed0 took an hour and its score 6 minutes. Left: a-seed1 and a-seed2 (an hour each, as
+    a-seed0: the same command but for name and seed), b-seed0 (another config: nothing like it finished, so the
+    median of finished trained runs, an hour), and three scores (6 minutes each): 3.3 core-hours, 1 of 4 runs."""
+    from experiments.manifest import Experiment, Step
+
+    toy = Experiment("toy", "a known backlog")
+    for config, label in (("a.yaml", "a"), ("b.yaml", "b")):
+        for seed in range(3 if label == "a" else 1):
+            name = f"{label}-seed{seed}"
+            toy.add(Step(name, ("{py}", "train.py", "--config", config, f"name={name}", f"train.seed={seed}"), name))
+            toy.add(Step(f"{name}/fidelity", ("{py}", "evaluate.py", "fidelity", "--run", f"{{root}}/{name}"), name))
+    root = tmp_path / "toy"
+    _finish(root, "a-seed0", seconds=3600)
+    _finish(root, "a-seed0/fidelity", seconds=360)
+    counts, hours = collect_results.backlog([collect_results.Folder(toy, root)])
+    assert counts == [("toy", 1, 4)]
+    assert hours == pytest.approx((3 * 3600 + 3 * 360) / 3600)
+    sentence = collect_results.backlog_sentence([collect_results.Folder(toy, root)])
+    assert sentence.startswith("Trained runs finished: toy 1 of 4. The rest would take about 3 core-hours")
