@@ -37,6 +37,8 @@ from experiments.manifest import (  # noqa: E402
     DIAGNOSIS_STEPS,
     LEAKAGE_GAN_KINDS,
     LEAKAGE_KINDS,
+    LONGER,
+    LONGER_STEPS,
     ROBUST_DIAGNOSIS,
     ROBUST_DIAGNOSIS_STEPS,
     SEEDS,
@@ -591,7 +593,12 @@ def curve_section(ref: Folder, docs: Path) -> list[str]:
         "budget is from converged, and what budget would reach the lookup.",
         "",
     ]
-    labels = {"gan": "default recipe", "paper": "paper recipe", WIDE: "default recipe with G twice as wide"}
+    labels = {
+        "gan": "default recipe",
+        "paper": "paper recipe",
+        WIDE: "default recipe with G twice as wide",
+        LONGER: f"default recipe with G twice as wide, trained on to {LONGER_STEPS:,} steps",
+    }
     for method, kind in CURVES:
         name, label, step = CLASSIFIERS[kind], labels[method], f"curve-{method}-{kind}"
         if not ref.done(step):

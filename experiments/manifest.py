@@ -192,8 +192,17 @@ def decoder(exp: Experiment, name: str, kind: str, seed: int, overrides: tuple[s
 
 WIDE = "wide"  # the robust-gap candidate's method name: the default recipe with G twice as wide
 WIDE_G = ("model.g.ch=16",)
+# The wide candidate's robust seed 0 trained on from its last checkpoint (experiments/continue_run.py):
+# its curve still rose at the end, so what would more steps of the adversarial phase give?
+LONGER = "wide-longer"
+LONGER_STEPS = 21000
 # The identification curves, (method, classifier): seed 0 of each keeps every checkpoint's snapshot.
-CURVES = (*((method, kind) for kind in CLASSIFIERS for method in ("gan", "paper")), (WIDE, "robust"), (WIDE, "std"))
+CURVES = (
+    *((method, kind) for kind in CLASSIFIERS for method in ("gan", "paper")),
+    (WIDE, "robust"),
+    (WIDE, "std"),
+    (LONGER, "robust"),
+)
 
 
 # ------------------------------------------------------------------ the experiments
@@ -223,6 +232,22 @@ def reference() -> Experiment:
     for seed in SEEDS:
         keep = ("train.keep_snapshots=true",) if seed == 0 else ()
         train_and_score(exp, f"{WIDE}-std-seed{seed}", CPU_CONFIG, "std", seed, WIDE_G + keep)
+    exp.add(
+        Step(
+            f"{LONGER}-robust-seed0",
+            (
+                "{py}",
+                "experiments/continue_run.py",
+                f"{{root}}/{WIDE}-robust-seed0",
+                f"{{root}}/{LONGER}-robust-seed0",
+                f"train.max_steps={LONGER_STEPS}",
+                "--train",
+            ),
+            f"{LONGER}-robust-seed0",
+            needs=(f"{WIDE}-robust-seed0",),
+            trains=True,  # cut off, it resumes from its own newest checkpoint
+        )
+    )
     for method, kind in CURVES:
         exp.add(
             Step(

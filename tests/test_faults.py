@@ -110,6 +110,26 @@ def test_a_killed_run_resumes_to_the_same_weights_and_snapshot(tmp_path, referen
         assert "rewrote the snapshot at step 4 (it was at step 2)" in resumed.stdout
 
 
+def test_a_run_continued_in_a_new_folder_equals_a_longer_run_and_leaves_the_original(tmp_path, reference):
+    """Known answer: two steps, continued to four in another folder (experiments/continue_run.py), end with
+    the same weights as the uninterrupted four-step run; the two-step run's files do not change."""
+    from experiments.continue_run import main as continue_main
+
+    short = tmp_path / "short"
+    assert _train(short, "train.max_steps=2").returncode == 0
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in short.rglob("*") if p.is_file()}
+    longer = tmp_path / "longer"
+    command = [sys.executable, str(ROOT / "experiments" / "continue_run.py"), str(short), str(longer)]
+    resumed = subprocess.run([*command, "train.max_steps=4", "--train"], env=ENV, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert _same(_weights(longer), reference)
+    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in short.rglob("*") if p.is_file()} == before
+    assert "name: longer" in (longer / "config.yaml").read_text()
+    assert "continued from" in (longer / "log.txt").read_text()
+    assert continue_main([str(short), str(longer)]) == 2  # never into a folder that holds a run
+    assert continue_main([str(short), str(tmp_path / "other"), "model.g.ch=8"]) == 2  # only train.* may change
+
+
 def test_a_run_killed_during_start_up_says_to_start_again_and_can(tmp_path, reference):
     run = tmp_path / "early"
     assert _train(run, kill_at="step:1").returncode == -9
