@@ -76,6 +76,8 @@ class Folder:
 
     def __init__(self, exp: Experiment, root: Path):
         self.exp, self.root = exp, Path(root)
+        # The folders whose finished steps price this one's unfinished ones (main() puts every folder here).
+        self.peers: list[Folder] = [self]
 
     def done(self, name: str) -> bool:
         self.exp.step(name)  # a name the manifest does not define is an error, not "not run yet"
@@ -110,8 +112,11 @@ class Folder:
                 wanted.add(name)
                 stack += self.exp.step(name).needs
         patterns = " ".join(f"'{s.name}'" for s in self.exp.steps if s.name in wanted)
+        finished = finished_steps(self.peers)
+        hours = sum(price(self.exp.step(n), finished) for n in wanted) / 3600
+        cost = f", {core_time(hours)} at the wall times of finished steps like them" if hours else ""
         return (
-            f"Not finished: {', '.join(left[:6])}{' and more' if len(left) > 6 else ''} "
+            f"Not finished{cost}: {', '.join(left[:6])}{' and more' if len(left) > 6 else ''} "
             f"(`python experiments/run.py {self.exp.name} {self.root} --records experiments/records/{self.exp.name} "
             f"--only {patterns}`)."
         )
@@ -161,22 +166,39 @@ def command_key(step: Step) -> tuple[str, ...]:
     return tuple(part for part in step.command if not VOLATILE.search(part))
 
 
-def backlog(folders: list[Folder]) -> tuple[list[tuple[str, int, int]], float]:
-    """Per experiment, trained runs finished and planned; and the core-hours the unfinished steps would take,
-    each at the median wall time of the finished steps (in any of the folders) whose commands differ from
-    its own only in name, seed and classifier, else of all finished steps of its sort (a trained run or not)."""
-    finished = []  # (step, seconds)
+def finished_steps(folders: list[Folder]) -> list[tuple[Step, float]]:
+    """Every finished step of these folders with its wall time in seconds."""
+    finished = []
     for folder in folders:
         known = {s.name: s for s in folder.exp.steps}
         finished += [(known[r["step"]], float(r["seconds"])) for r in folder.timings() if r["step"] in known]
+    return finished
+
+
+def price(step: Step, finished: list[tuple[Step, float]]) -> float:
+    """The seconds an unfinished step would take: the median wall time of the finished steps whose commands
+    differ from its own only in name, seed and classifier, else of all finished steps of its sort (a trained
+    run or not); 0 when nothing of either has finished."""
+    same = [t for s, t in finished if command_key(s) == command_key(step)]
+    sort = same or [t for s, t in finished if trained_run(s.name) == trained_run(step.name)]
+    return statistics.median(sort) if sort else 0.0
+
+
+def core_time(hours: float) -> str:
+    if hours * 60 < 0.5:
+        return "under a core-minute"
+    if hours < 1:
+        return f"about {hours * 60:.0f} core-minutes"
+    return f"about {hours:.1f} core-hours" if hours < 10 else f"about {hours:.0f} core-hours"
+
+
+def backlog(folders: list[Folder]) -> tuple[list[tuple[str, int, int]], float]:
+    """Per experiment, trained runs finished and planned; and the core-hours the unfinished steps would take,
+    each priced by `price` from the finished steps of all the folders."""
+    finished = finished_steps(folders)
     counts, left = [], 0.0
     for folder in folders:
-        for step in folder.exp.steps:
-            if folder.done(step.name):
-                continue
-            same = [t for s, t in finished if command_key(s) == command_key(step)]
-            sort = same or [t for s, t in finished if trained_run(s.name) == trained_run(step.name)]
-            left += statistics.median(sort) if sort else 0.0
+        left += sum(price(step, finished) for step in folder.exp.steps if not folder.done(step.name))
         runs = [s.name for s in folder.exp.steps if trained_run(s.name)]
         counts.append((folder.exp.name, sum(folder.done(n) for n in runs), len(runs)))
     return counts, left / 3600
@@ -187,7 +209,7 @@ def backlog_sentence(folders: list[Folder]) -> str:
     text = "Trained runs finished: " + ", ".join(f"{name} {done} of {planned}" for name, done, planned in counts) + "."
     if hours:
         text += (
-            f" The rest would take about {hours:.0f} core-hours at the wall times of the finished steps; each"
+            f" The rest would take {core_time(hours)} at the wall times of the finished steps; each"
             " table names its unfinished steps and the command that runs them."
         )
     return text
@@ -809,6 +831,9 @@ def main(argv=None) -> int:
     ref = Folder(experiment("reference"), Path(args.reference))
     diag = Folder(experiment("diagnosis"), Path(args.diagnosis)) if args.diagnosis else None
     leak = Folder(experiment("leakage"), Path(args.leakage)) if args.leakage else None
+    for folder in (ref, diag, leak):
+        if folder is not None:
+            folder.peers = [f for f in (ref, diag, leak) if f is not None]
     doc = [
         *header(args, [f for f in (ref, diag, leak) if f is not None]),
         *headline(ref),
