@@ -41,6 +41,9 @@ NOT_RUN = {
     "--trust-checkpoint": "needs MadryLab's published file; tests/test_robust.py converts one the library builds",
     "python -m classifiers.convert timm:resnet152 --out r152.safetensors": "needs timm's weights from the hub",
     "bash benchmarks/gpu_check.sh runs/gpu-check": "needs a CUDA device; tests/test_gpu_check.py runs its smoke mode",
+    "python experiments/run.py leakage runs/leakage --records experiments/records/leakage --jobs 8": "eighteen "
+    "training runs; tests/test_experiment_runner.py runs the runner with several jobs on an experiment it builds",
+    "tar czf leakage-records.tgz experiments/records/leakage": "packs the ledger that the command before it fills",
 }
 DRY_RUN = {  # the data set or the weights cannot be had here: the config and arguments are checked
     "accelerate launch train.py --config configs/cifar10.yaml classifier.checkpoint=PATH",
