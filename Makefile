@@ -44,8 +44,14 @@ lint: $(TEST_STAMP)
 browser:
 	@bash scripts/get_chromium.sh
 
+# The suite in TEST_WORKERS processes (pytest-xdist), one test file per process at a time so that a
+# file's shared fixtures are built once, and one CPU thread each: CI has two cores, and two processes of
+# one thread each finish sooner than one process of two threads, most of whose tests are too small to
+# use a second thread. `make test TEST_WORKERS=8` on a larger machine; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
 test: lint $(DATA) browser
-	@HF_HUB_OFFLINE=1 $(PY) -m pytest -q --durations=15 tests; rc=$$?; \
+	@HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile \
+	  --durations=15 tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # The shipped networks in checkpoints/fmnist/ when present, else trains small ones (scripts/demo.sh).

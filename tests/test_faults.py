@@ -61,7 +61,7 @@ def _train(run_dir: Path, *args, kill_at: str | None = None, processes: int = 1)
             "--num_processes",
             str(processes),
             "--main_process_port",
-            "29517",
+            "29521",  # not tests/test_distributed.py's 29517: make test runs files side by side
             str(ROOT / "train.py"),
             *where,
             *rest,
