@@ -19,10 +19,11 @@ its own in experiments/records/<experiment>/, under version control, because a m
 folders do not always survive it): each finished step's files are copied there beside its row of
 steps.tsv, except training state (checkpoints/, snapshots/) and what only watched a run train (samples/,
 tb/), which a finished step does not need, and files over 4 MiB (a retrieval index), which it does and
-which are named in the row's `left_out`. On the next run, every recorded step whose record is whole is
-put back into ROOT and counted as done; a step whose record left a file out runs again to rebuild it (such
-a file is one its step makes exactly again: a retrieval index is a function of the classifier and the
-training set), and then its evaluations inside its folder come back from the ledger instead of running again.
+which are named in the row's `left_out`. On the next run, every recorded step is put back into ROOT and
+counted as done. A step whose record left a file out comes back without it, and runs again only when a step
+that needs it is to run (such a file is one its step makes exactly again: a retrieval index is a function of
+the classifier and the training set); the evaluations inside its folder then come back from the ledger
+instead of running again. So a new machine rebuilds RESULTS from the ledger without rebuilding any index.
 """
 
 from __future__ import annotations
@@ -112,13 +113,13 @@ def archive(exp: Experiment, step: Step, root: Path, records: Path, seconds: flo
 
 
 def restore(exp: Experiment, root: Path, records: Path) -> list[str]:
-    """Put back into ROOT the recorded steps whose record is whole (in the manifest's order, so that a
-    step inside another's folder comes back only when that one did); returns their names."""
+    """Put back into ROOT the recorded steps, with the files their records kept (in the manifest's order, so
+    that a step inside another's folder comes back only when that one did); returns their names."""
     root.mkdir(parents=True, exist_ok=True)
     kept, done, back = finished(records), finished(root), []
     for step in exp.steps:
         row = kept.get(step.name)
-        if step.name in done or row is None or (row.get("left_out") or "").strip():
+        if step.name in done or row is None:
             continue
         if any(s.name not in done for s in exp.steps if _inside(step.output, s.output)):
             continue
@@ -129,6 +130,25 @@ def restore(exp: Experiment, root: Path, records: Path) -> list[str]:
         done[step.name] = row
         back.append(step.name)
     return back
+
+
+def lacking(root: Path, records: Path) -> dict[str, list[str]]:
+    """The steps done in ROOT whose record left out files that ROOT does not have, with those files: they
+    run again before a step that needs them."""
+    done, out = finished(root), {}
+    for name, row in finished(records).items():
+        files = [f for f in (row.get("left_out") or "").split() if not (root / f).exists()]
+        if files and name in done:
+            out[name] = files
+    return out
+
+
+def forget(root: Path, names: set[str]) -> None:
+    """Take these steps out of ROOT/steps.tsv (a step about to run again, and the evaluations inside its
+    folder, which its new run removes and the ledger puts back)."""
+    path = root / STEPS_FILE
+    header, *rows = path.read_text().splitlines(keepends=True)
+    path.write_text(header + "".join(r for r in rows if r.split("\t", 1)[0] not in names))
 
 
 def sync(exp: Experiment, root: Path, records: Path) -> None:
@@ -222,6 +242,19 @@ def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str, re
     done = finished(root)
     todo = [s for s in selected(exp, patterns) if s.name not in done]
     wanted = {s.name for s in todo}
+    comes_back: dict[str, set[str]] = {}  # a step run again -> the evaluations in its folder the ledger puts back
+    if records is not None:
+        # A step put back without a file its record left out runs again first, if a step to run needs it.
+        missing = lacking(root, records)
+        rebuild = [s for s in exp.steps if s.name in missing and any(s.name in t.needs for t in todo)]
+        for step in rebuild:
+            names = {step.name} | {s.name for s in exp.steps if _inside(s.output, step.output) and s.name in done}
+            forget(root, names)
+            for name in names:
+                done.pop(name)
+            wanted |= names
+            comes_back[step.name] = names - {step.name}
+        todo = rebuild + todo
     env = step_environment(os.environ)
     failed: set[str] = set()
     running: dict[Future, Step] = {}
@@ -264,23 +297,27 @@ def run(exp: Experiment, root: Path, jobs: int, patterns: list[str], py: str, re
                         todo[:] = [s for s in todo if s.name not in back]
                         for name in back:
                             print(f"  restored {name} from {records}", flush=True)
+                        failed |= comes_back.get(step.name, set()) - set(done)
                     elif records is not None:
                         left_out = archive(exp, step, root, records, seconds, argv)
                         if left_out:
                             print(f"  recorded without {', '.join(left_out)} (over 4 MiB)", flush=True)
                 else:
-                    failed.add(step.name)
+                    failed |= {step.name} | comes_back.get(step.name, set())
                     log = root / "logs" / f"{step.name.replace('/', '--')}.log"
                     tail = "".join(log.read_text().splitlines(keepends=True)[-15:])
                     print(f"FAILED {step.name} (exit {code}; {log}):\n{tail}", file=sys.stderr, flush=True)
     return 1 if failed else 0
 
 
-def listing(exp: Experiment, root: Path, patterns: list[str]) -> int:
+def listing(exp: Experiment, root: Path, patterns: list[str], records: Path | None = None) -> int:
     done = finished(root)
+    missing = lacking(root, records) if records is not None else {}
     for step in selected(exp, patterns):
         row = done.get(step.name)
         state = f"done ({int(row['seconds']) / 60:.1f} min)" if row else "to do"
+        if step.name in missing:
+            state += f", without {' '.join(missing[step.name])} (rebuilt when a step needs it)"
         print(f"{step.name:45s} {state}")
     return 0
 
@@ -310,7 +347,7 @@ def main(argv=None) -> int:
     if args.list:
         if records is not None:
             sync(exp, root, records)
-        return listing(exp, root, args.only)
+        return listing(exp, root, args.only, records)
     return run(exp, root, args.jobs, args.only, args.python, records)
 
 

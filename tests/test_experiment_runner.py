@@ -125,6 +125,9 @@ def _nested() -> Experiment:
     exp.add(
         Step("index/score", _write("{root}/index/eval/score/results.json", "ok"), "index/eval/score", needs=("index",))
     )
+    # A later evaluation that reads the index itself: it needs the big file back.
+    reads = ("{py}", "-c", "import pathlib; assert pathlib.Path('{root}/index/big.bin').stat().st_size == 5 * 2**20")
+    exp.add(Step("index/reads", reads, "index/eval/reads", needs=("index",)))
     return exp
 
 
@@ -134,7 +137,7 @@ def test_records_outlive_the_experiment_folder(monkeypatch, tmp_path, capsys):
     (root / "run" / "checkpoints" / "step-1").mkdir(parents=True)  # training state: never recorded
     (root / "run" / "checkpoints" / "step-1" / "state.bin").write_text("s")
     args = ["nested", str(root), "--records", str(records), "--python", sys.executable]
-    assert runner.main(args) == 0
+    assert runner.main([*args, "--only", "run", "run/score", "index", "index/score"]) == 0
     kept = runner.finished(records)
     assert set(kept) == {"run", "run/score", "index", "index/score"}
     assert kept["index"]["left_out"] == "index/big.bin" and kept["run"]["left_out"] == ""
@@ -149,18 +152,54 @@ def test_records_outlive_the_experiment_folder(monkeypatch, tmp_path, capsys):
 
     shutil.rmtree(root)
     capsys.readouterr()
+    before = runner.finished(records)
+    assert runner.main([*args, "--only", "run", "run/score", "index", "index/score"]) == 0
+    out = capsys.readouterr().out
+    # Everything comes back from the ledger and nothing runs: the index without its big file, which no
+    # chosen step needs, and its score, which the ledger holds.
+    assert "restored 4 finished steps" in out and "0 steps to run" in out and "] index" not in out
+    assert not (root / "index" / "big.bin").exists() and (root / "index" / "config.yaml").read_text() == "k: 1"
+    assert (root / "index" / "eval" / "score" / "results.json").read_text() == "ok"
+    assert set(runner.finished(root)) == {"run", "run/score", "index", "index/score"}
+    assert runner.finished(records) == before
+    assert runner.main([*args, "--list"]) == 0
+    assert "without index/big.bin (rebuilt when a step needs it)" in capsys.readouterr().out
+
+    # A step that reads the index: the index runs again first, and its score comes back from the ledger.
     assert runner.main(args) == 0
     out = capsys.readouterr().out
-    # The index runs again to rebuild its big file; its score comes back from the ledger without running.
-    assert "restored 2 finished steps" in out and "2 steps to run" in out and "restored index/score from" in out
+    assert "2 steps to run" in out and "] index\n" in out and "restored index/score from" in out
+    assert "] index/score" not in out and out.index("] index\n") < out.index("] index/reads")
     clock = Path("logs") / "index--score.seconds"
     assert (root / clock).read_text() == (records / clock).read_text()
-    assert "] index/score" not in out and "] index\n" in out
     assert [row.split("\t")[0] for row in (records / "steps.tsv").read_text().splitlines()].count("index") == 1
     assert (root / "run" / "snapshot.txt").read_text() == "weights"
     assert (root / "run" / "eval" / "score" / "results.json").is_file() and (root / "index" / "big.bin").is_file()
-    assert set(runner.finished(root)) == {"run", "run/score", "index", "index/score"}
+    assert set(runner.finished(root)) == {"run", "run/score", "index", "index/score", "index/reads"}
     assert runner.finished(root)["run"]["command"] == kept["run"]["command"]
+    assert "without" not in (runner.main([*args, "--list"]), capsys.readouterr().out)[1]
+
+
+def test_a_failed_rebuild_stops_what_waits_for_the_evaluations_inside_it(monkeypatch, tmp_path, capsys):
+    """The index's rebuild fails: the step that reads it, and one that needs only its score (which the
+    ledger would have put back after the rebuild), are skipped, and the run ends instead of waiting."""
+
+    def nested_with_report():
+        exp = _nested()
+        exp.add(Step("report", _write("{root}/report.txt"), "report.txt", needs=("index/score", "index/reads")))
+        return exp
+
+    monkeypatch.setitem(EXPERIMENTS, "nested", nested_with_report)
+    root, records = tmp_path / "runs", tmp_path / "records"
+    args = ["nested", str(root), "--records", str(records), "--python", sys.executable]
+    assert runner.main([*args, "--only", "index", "index/score"]) == 0
+    import shutil
+
+    shutil.rmtree(root)
+    monkeypatch.setattr(runner, "command_for", lambda step, root, py: [py, "-c", "raise SystemExit(4)"])
+    assert runner.main(args) == 1
+    out = capsys.readouterr().out
+    assert "skipped index/reads" in out and "skipped report" in out
 
 
 def test_steps_finished_without_records_join_the_ledger(monkeypatch, tmp_path, capsys):
