@@ -45,9 +45,10 @@ browser:
 	@bash scripts/get_chromium.sh
 
 # The suite in TEST_WORKERS processes (pytest-xdist), one test file per process at a time so that a
-# file's shared fixtures are built once, and one CPU thread each: CI has two cores, and two processes of
-# one thread each finish sooner than one process of two threads, most of whose tests are too small to
-# use a second thread. `make test TEST_WORKERS=8` on a larger machine; TEST_WORKERS=0 runs in this process.
+# file's shared fixtures are built once, and one CPU thread each, for CI's two cores (most tests are too
+# small to use a second thread). On an idle 2-core machine the tests took 8 min this way, where CI had
+# needed 31 min for `.ci/run` in one process and 18 min in two (`make demo` included).
+# `make test TEST_WORKERS=8` on a larger machine; TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 2
 test: lint $(DATA) browser
 	@HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile \
